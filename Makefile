@@ -1,0 +1,121 @@
+# iommuctl and libiommufd.  Plain GNU make: `make`, `make check`, `make install`.
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+DATADIR      ?= $(PREFIX)/share
+
+CC           ?= cc
+PKG_CONFIG   ?= pkg-config
+CFLAGS       ?= -O2 -g
+PKGS         := libpci json-c
+DEP_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+                -Wmissing-prototypes -Wvla -Wno-unused-parameter
+BASE_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARNINGS) -Iinclude -fvisibility=hidden -fPIC \
+                -DIOMMUCTL_VERSION_STRING='"$(VERSION)"' $(DEP_CFLAGS)
+
+# SANITIZE=1 builds the same tree with ASan+UBSan into build-san/, which the
+# test tiers use so that memory errors fail the tests.
+ifeq ($(SANITIZE),1)
+BUILD        ?= build-san
+SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD        ?= build
+SAN_FLAGS    :=
+endif
+
+ALL_CFLAGS   := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS  := $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_SRCS     := $(wildcard lib/*.c)
+CMD_SRCS     := $(wildcard cmd/*.c)
+LIB_OBJS     := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS     := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS    := $(wildcard tests/unit/test-*.c)
+UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS      := $(wildcard include/iommufd/*.h)
+
+IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
+export IOMMUCTL
+
+.PHONY: all clean check check-fast check-unit check-cli check-headers san lint bench \
+        install uninstall
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/iommuctl $(BUILD)/libiommufd.so.$(VERSION)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libiommufd.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libiommufd.so.$(VERSION): $(LIB_OBJS) lib/libiommufd.sym
+	$(CC) -shared -Wl,-soname,libiommufd.so.$(SOVERSION) -Wl,--version-script=lib/libiommufd.sym \
+		-Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(DEP_LIBS)
+	ln -sf libiommufd.so.$(VERSION) $(BUILD)/libiommufd.so.$(SOVERSION)
+	ln -sf libiommufd.so.$(SOVERSION) $(BUILD)/libiommufd.so
+
+# The tool links the library statically: one self-contained binary to copy
+# into a guest or a rescue shell.
+$(BUILD)/iommuctl: $(CMD_OBJS) $(BUILD)/libiommufd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libiommufd.a $(DEP_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiommufd.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libiommufd.a $(DEP_LIBS)
+
+san:
+	$(MAKE) SANITIZE=1 all $(UNIT_BINS:build/%=build-san/%)
+
+# Every public header must compile on its own.
+check-headers:
+	@for h in $(HEADERS); do \
+		printf '#include "%s"\n' "$${h#include/}" | \
+		$(CC) -std=c11 -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - || exit 1; \
+	done; echo "headers: $(words $(HEADERS)) compile alone"
+
+check-unit: san
+	@tests/unit/run.sh build-san/tests
+
+check-cli: san
+	@tests/cli/run.sh
+
+check-fast: check-headers check-unit check-cli
+
+check: check-fast check-vm
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib lib cmd tests/unit
+	clang-tidy --quiet $(LIB_SRCS) $(CMD_SRCS) -- -std=c11 -D_GNU_SOURCE -Iinclude -Ilib $(DEP_CFLAGS)
+
+bench: all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/iommufd
+	install -m 0755 $(BUILD)/iommuctl $(DESTDIR)$(BINDIR)/iommuctl
+	install -m 0755 $(BUILD)/libiommufd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libiommufd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so.$(SOVERSION)
+	ln -sf libiommufd.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so
+	install -m 0644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/iommufd/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* 
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
+
+clean:
+	rm -rf build build-san
+
+-include tests/vm/vm.mk
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

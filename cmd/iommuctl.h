@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef IOMMUCTL_H
+#define IOMMUCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <json-c/json.h>
+
+#include "iommufd/topology.h"
+
+#define IOMMUCTL_VERSION "0.1.0"
+
+/* Exit statuses, documented in iommuctl(8); a script may rely on them. */
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_NO = 1,          /* a check answered "no" */
+	EXIT_USAGE = 2,       /* bad option, argument or address */
+	EXIT_NOT_FOUND = 3,   /* unknown device, group or interface */
+	EXIT_UNSAFE = 4,      /* refused as unsafe */
+	EXIT_PERMISSION = 5,  /* permission denied */
+	EXIT_PARTIAL = 6,     /* partial failure, rolled back */
+	EXIT_UNSUPPORTED = 7, /* no IOMMU, or the kernel lacks a feature */
+	EXIT_FAILURE_IO = 8,  /* unreadable or malformed sysfs, I/O error */
+};
+
+struct global_opts {
+	bool json;
+	const char *sysroot; /* NULL: the live system */
+};
+
+/* One option of a command: the single source for parsing, help, completions and man pages. */
+struct cmd_option {
+	const char *name;  /* long name, without "--" */
+	int short_name;    /* 0 when none */
+	const char *arg;   /* metavariable, NULL for a flag */
+	const char *help;
+	const char *complete; /* what completes the argument: "device", "group", "driver", "file", "class" */
+};
+
+struct command {
+	const char *name;
+	int (*run)(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+	const char *args;    /* positional synopsis, "" when none */
+	const char *summary; /* one line */
+	const struct cmd_option *options; /* terminated by {NULL} */
+	const char *complete_args; /* what positional arguments complete to */
+};
+
+extern const struct command commands[];
+extern const struct cmd_option global_options[];
+const struct command *find_command(const char *name);
+
+/*
+ * Parse a command's options (and the global ones, which may also come after
+ * the command).  Calls @on_option for each command option with its long
+ * name and argument.  Returns the index of the first positional argument,
+ * or -1 after printing a usage error (or help, with *exit_code = 0).
+ */
+int parse_command_options(const struct command *cmd, struct global_opts *g, int argc, char **argv,
+			  int (*on_option)(const char *name, const char *arg, void *data), void *data,
+			  int *exit_code);
+void print_command_help(const struct command *cmd, FILE *out);
+void print_usage(FILE *out);
+
+/* ---- output ---- */
+
+/* Print "iommuctl: <message>" on stderr and return @status. */
+int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like fail(), adding "Try 'iommuctl COMMAND --help'." for usage errors. */
+int usage_error(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Map a library -errno from loading to an exit status, printing the cause. */
+int load_failure(int err, const char *sysroot);
+
+/* Emit @obj as JSON (pretty, stable key order) and release it. */
+int emit_json(json_object *obj);
+
+/* A column of a table rendered from JSON objects. */
+struct column {
+	const char *header;
+	const char *key; /* key in the row object; "a.b" for nested */
+	bool right;      /* right-aligned */
+};
+/* Render an array of row objects as an aligned table on stdout. */
+void render_table(const struct column *cols, json_object *rows);
+/* Render any JSON object as indented "key: value" lines on stdout. */
+void render_tree(json_object *obj, int indent);
+/* The text shown for a JSON value in a table cell ("-" for null). */
+const char *cell_text(json_object *value, char *buf, size_t size);
+
+/* ---- model ---- */
+
+/* How much of a device or group to put in the JSON object. */
+enum detail { DETAIL_LIST, DETAIL_SHOW };
+json_object *json_device(const struct iommufd_pci_dev *dev, enum detail detail);
+json_object *json_group(const struct iommufd_group *group, enum detail detail);
+const char *device_reason(const struct iommufd_pci_dev *dev, char *buf, size_t size);
+
+/* Load the topology, printing the cause and setting *status on failure. */
+struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, int *status);
+/* Message for a host without IOMMU groups; returns EXIT_UNSUPPORTED. */
+int no_iommu(void);
+
+/*
+ * Resolve a command-line name: a PCI address (full or short), a network
+ * interface, or (when @groups) a group number.  Prints the error and returns
+ * its exit status when it does not resolve.
+ */
+int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, struct iommufd_pci_dev **dev,
+		   struct iommufd_group **group);
+
+int cmd_list(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_show(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_snapshot(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_help(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
+#endif

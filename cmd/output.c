@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommuctl.h"
+
+int fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("iommuctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iommuctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nTry 'iommuctl %s --help'.\n", cmd->name);
+	else
+		fputs("\nTry 'iommuctl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int load_failure(int err, const char *sysroot)
+{
+	const char *what = iommufd_topo_load_error();
+	int status;
+
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		status = EXIT_PERMISSION;
+		break;
+	case -ENOMEM:
+		return fail(EXIT_FAILURE_IO, "out of memory");
+	default:
+		status = EXIT_FAILURE_IO;
+		break;
+	}
+	if (!sysroot || strcmp(sysroot, "/") == 0)
+		return fail(status, "/%s", what);
+	return fail(status, "%s/%s", sysroot, what);
+}
+
+int emit_json(json_object *obj)
+{
+	const char *text = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int err = fputs(text, stdout) < 0 || fputc('\n', stdout) < 0;
+
+	json_object_put(obj);
+	return err;
+}
+
+/* Look up "a.b.c" in nested objects. */
+static json_object *lookup_key(json_object *obj, const char *key)
+{
+	char part[64];
+
+	while (obj && *key) {
+		const char *dot = strchr(key, '.');
+		size_t len = dot ? (size_t)(dot - key) : strlen(key);
+
+		snprintf(part, sizeof(part), "%.*s", (int)len, key);
+		if (!json_object_object_get_ex(obj, part, &obj))
+			return NULL;
+		key += len + (dot ? 1 : 0);
+	}
+	return obj;
+}
+
+const char *cell_text(json_object *value, char *buf, size_t size)
+{
+	if (!value)
+		return "-";
+	switch (json_object_get_type(value)) {
+	case json_type_null:
+		return "-";
+	case json_type_boolean:
+		return json_object_get_boolean(value) ? "yes" : "no";
+	case json_type_string:
+		return json_object_get_string(value);
+	case json_type_array: {
+		size_t used = 0, n = json_object_array_length(value);
+
+		if (n == 0)
+			return "-";
+		buf[0] = '\0';
+		for (size_t i = 0; i < n && used + 1 < size; i++) {
+			char inner[128];
+			const char *text = cell_text(json_object_array_get_idx(value, i), inner, sizeof(inner));
+
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "," : "", text);
+		}
+		return buf;
+	}
+	default:
+		snprintf(buf, size, "%s", json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+		return buf;
+	}
+}
+
+void render_table(const struct column *cols, json_object *rows)
+{
+	size_t ncols = 0, nrows = json_object_array_length(rows);
+	size_t widths[32] = { 0 };
+	char buf[512];
+
+	while (cols[ncols].header)
+		ncols++;
+	for (size_t c = 0; c < ncols; c++)
+		widths[c] = strlen(cols[c].header);
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < ncols; c++) {
+			size_t len = strlen(cell_text(lookup_key(json_object_array_get_idx(rows, r), cols[c].key),
+						      buf, sizeof(buf)));
+			if (len > widths[c])
+				widths[c] = len;
+		}
+	for (size_t c = 0; c < ncols; c++)
+		printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)widths[c] : 0, cols[c].header);
+	putchar('\n');
+	for (size_t r = 0; r < nrows; r++) {
+		for (size_t c = 0; c < ncols; c++) {
+			const char *text = cell_text(lookup_key(json_object_array_get_idx(rows, r), cols[c].key), buf,
+						     sizeof(buf));
+			int width = c + 1 < ncols || cols[c].right ? (int)widths[c] : 0;
+
+			printf(cols[c].right ? "%s%*s" : "%s%-*s", c ? "  " : "", width, text);
+		}
+		putchar('\n');
+	}
+}
+
+void render_tree(json_object *obj, int indent)
+{
+	char buf[512];
+
+	json_object_object_foreach(obj, key, value)
+	{
+		enum json_type type = value ? json_object_get_type(value) : json_type_null;
+
+		if (type == json_type_object) {
+			printf("%*s%s:\n", indent, "", key);
+			render_tree(value, indent + 2);
+		} else if (type == json_type_array && json_object_array_length(value) > 0 &&
+			   json_object_is_type(json_object_array_get_idx(value, 0), json_type_object)) {
+			printf("%*s%s:\n", indent, "", key);
+			for (size_t i = 0; i < json_object_array_length(value); i++) {
+				printf("%*s- #%zu\n", indent + 2, "", i + 1);
+				render_tree(json_object_array_get_idx(value, i), indent + 4);
+			}
+		} else {
+			printf("%*s%s: %s\n", indent, "", key, cell_text(value, buf, sizeof(buf)));
+		}
+	}
+}
