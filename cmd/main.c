@@ -150,7 +150,7 @@ int parse_command_options(const struct command *cmd, struct global_opts *g, int 
 	add_getopt(global_options, longopts, &n, shortopts, names);
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc re-initialises its hidden state only then */
 	/* Options may follow positionals ("show 01:00.0 -j"): stop only at "--". */
 	shortopts[0] = '-';
 	int first_positional = -1;

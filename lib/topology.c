@@ -269,7 +269,7 @@ static int read_vfio_cdev(struct sysfs *fs, const char dir[64], struct iommufd_p
 static int read_dev(struct sysfs *fs, const char *address, struct iommufd_pci_dev **out)
 {
 	struct iommufd_pci_dev *dev = calloc(1, sizeof(*dev));
-	char dir[64], text[256], path[PATH_BUF];
+	char dir[64], text[256];
 	uint32_t value;
 	bool present;
 	int err;
@@ -323,10 +323,6 @@ static int read_dev(struct sysfs *fs, const char *address, struct iommufd_pci_de
 		err = read_optional_link(fs, dir, "driver", &dev->driver);
 	if (!err)
 		err = read_vfio_cdev(fs, dir, dev);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/net", dir);
-		err = read_names_list(fs, path, &dev->netdevs);
-	}
 	if (!err)
 		err = read_parent(fs, dev);
 	if (err)
@@ -623,6 +619,38 @@ static int load_groups(struct sysfs *fs, struct iommufd_topo *topo)
 	return err;
 }
 
+/*
+ * Network interfaces, from sys/class/net/IF -> ../../devices/.../BDF[/virtio0]/net/IF:
+ * the last PCI address in the link is the device behind the interface, also
+ * for virtio-net, whose interface hangs off a virtio child device.
+ */
+static int load_netdevs(struct sysfs *fs, struct iommufd_topo *topo)
+{
+	struct ptr_vec names;
+	int err = read_names_list(fs, "sys/class/net", &names);
+
+	for (size_t i = 0; i < names.count && !err; i++) {
+		char path[PATH_BUF], target[4096], *owner = NULL;
+		struct iommufd_pci_dev *dev;
+
+		snprintf(path, sizeof(path), "sys/class/net/%s", (char *)names.items[i]);
+		if (sysfs_readlink(fs, path, target, sizeof(target)) != 0)
+			continue; /* not a link: a virtual interface in some trees */
+		for (char *save = NULL, *part = strtok_r(target, "/", &save); part; part = strtok_r(NULL, "/", &save))
+			if (is_pci_address(part))
+				owner = part;
+		if (!owner || !(dev = iommufd_topo_find_dev(topo, owner)))
+			continue; /* lo, bridges, bonds: not PCI */
+		char *name = strdup(names.items[i]);
+		if (!name || ptr_vec_push(&dev->netdevs, name)) {
+			free(name);
+			err = -ENOMEM;
+		}
+	}
+	sysfs_free_names(&names);
+	return err;
+}
+
 static int load_iommus(struct sysfs *fs, struct iommufd_topo *topo)
 {
 	struct ptr_vec names;
@@ -684,6 +712,8 @@ IOMMUFD_EXPORT int iommufd_topo_load(const char *sysroot, unsigned int flags, st
 		err = load_groups(&fs, topo);
 	if (!err)
 		err = load_iommus(&fs, topo);
+	if (!err)
+		err = load_netdevs(&fs, topo);
 	if (!err && (flags & IOMMUFD_TOPO_HOLDERS))
 		err = scan_holders(&fs, topo);
 	if (!err && (flags & IOMMUFD_TOPO_NAMES))
