@@ -88,9 +88,13 @@ int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char *
 	if (!topo)
 		return status;
 	/* Bad names are reported before a missing IOMMU: the typo is the first thing to fix. */
-	chosen = calloc(iommufd_topo_group_count(topo) + 1, sizeof(*chosen));
+	chosen = calloc(iommufd_topo_group_count(topo) + 1, sizeof(void *));
+	if (!chosen) {
+		iommufd_topo_free(topo);
+		return fail(EXIT_FAILURE_IO, "out of memory");
+	}
 	assumed = json_object_new_array();
-	for (int i = first; chosen && i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct iommufd_pci_dev *dev;
 		struct iommufd_group *group;
 		bool seen = false;
@@ -116,8 +120,6 @@ int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char *
 		if (!seen)
 			chosen[nchosen++] = group;
 	}
-	if (!chosen)
-		status = fail(EXIT_FAILURE_IO, "out of memory");
 	if (status == EXIT_UNSUPPORTED || (status == EXIT_OK && !iommufd_topo_iommu_enabled(topo))) {
 		if (g->json) {
 			out = json_object_new_object();

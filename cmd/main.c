@@ -146,6 +146,7 @@ int parse_command_options(const struct command *cmd, struct global_opts *g, int 
 	size_t n = 0;
 	int c;
 
+	*exit_code = EXIT_USAGE;
 	add_getopt(cmd->options, longopts, &n, shortopts, names);
 	add_getopt(global_options, longopts, &n, shortopts, names);
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };

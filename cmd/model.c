@@ -270,7 +270,7 @@ int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, str
 	if (all_digits(name)) {
 		unsigned long id = strtoul(name, NULL, 10);
 
-		if (!groups)
+		if (!groups || !group)
 			return usage_error(NULL, "%s: not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)", name);
 		if (!iommufd_topo_iommu_enabled(topo))
 			return no_iommu();

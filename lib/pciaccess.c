@@ -16,7 +16,9 @@
 
 static _Thread_local jmp_buf *pci_escape;
 
-static _Noreturn void pci_fatal(char *msg, ...)
+static void pci_fatal(char *msg, ...) __attribute__((noreturn));
+
+static void pci_fatal(char *msg, ...)
 {
 	(void)msg;
 	longjmp(*pci_escape, 1);
@@ -49,15 +51,10 @@ struct pci_names {
 int pci_names_open(struct pci_names **out)
 {
 	struct pci_names *names = calloc(1, sizeof(*names));
-	jmp_buf escape;
 
 	if (!names)
 		return -ENOMEM;
-	pci_escape = &escape;
-	if (setjmp(escape)) {
-		free(names);
-		return -ENOENT;
-	}
+	/* pci.ids is opened lazily, at the first lookup, under its own setjmp. */
 	names->pacc = pci_new_access();
 	if (!names->pacc) {
 		free(names);
@@ -70,13 +67,13 @@ int pci_names_open(struct pci_names **out)
 static const char *lookup(struct pci_names *names, int flags, unsigned int vendor, unsigned int device)
 {
 	jmp_buf escape;
-	const char *name;
+	const char *volatile name = NULL;
 
 	pci_escape = &escape;
-	if (setjmp(escape))
-		return NULL;
-	name = pci_lookup_name(names->pacc, names->buf, sizeof(names->buf),
-			       flags | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+	if (setjmp(escape) == 0)
+		name = pci_lookup_name(names->pacc, names->buf, sizeof(names->buf),
+				       flags | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+	pci_escape = NULL;
 	return name;
 }
 
@@ -154,11 +151,14 @@ int pci_read_caps(struct sysfs *fs, const char *address, struct dev_caps *caps)
 		caps->error = "libpci could not read the config space";
 		if (pacc)
 			pci_cleanup(pacc);
+		pci_escape = NULL;
 		return 0;
 	}
 	pacc = pci_new_access();
-	if (!pacc)
+	if (!pacc) {
+		pci_escape = NULL;
 		return -ENOMEM;
+	}
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 	pci_set_param(pacc, "sysfs.path", sysfs_path);
 	pci_init(pacc);
@@ -195,5 +195,6 @@ out_dev:
 	pci_free_dev(dev);
 out:
 	pci_cleanup(pacc);
+	pci_escape = NULL;
 	return err;
 }

@@ -78,13 +78,15 @@ static int resolve_link(const char *link, const char *target, char *out, size_t 
 			return -ENAMETOOLONG;
 		parts[n++] = tok;
 	}
+	size_t used = 0;
+
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (strlen(out) + strlen(parts[i]) + 2 > size)
+		int len = snprintf(out + used, size - used, "%s%s", i ? "/" : "", parts[i]);
+
+		if (len < 0 || (size_t)len >= size - used)
 			return -ENAMETOOLONG;
-		if (i)
-			strcat(out, "/");
-		strcat(out, parts[i]);
+		used += (size_t)len;
 	}
 	return n ? 0 : -EXDEV;
 }
@@ -164,13 +166,20 @@ static void octal(char *field, size_t width, unsigned long long value)
 	snprintf(field, width, "%0*llo", (int)width - 1, value);
 }
 
+/* Copy a string into a fixed tar field; tar fields need no terminator when full. */
+static void put_field(unsigned char *field, size_t width, const char *s)
+{
+	for (size_t i = 0; i < width && s[i]; i++)
+		field[i] = (unsigned char)s[i];
+}
+
 static int write_header(int fd, const char *name, const char *prefix, char type, size_t size,
 			const char *linkname, unsigned int mode)
 {
 	unsigned char block[512] = { 0 };
 	unsigned int sum = 0;
 
-	memcpy(block, name, strlen(name));
+	put_field(block, 100, name);
 	octal((char *)block + 100, 8, mode);
 	octal((char *)block + 108, 8, 0);
 	octal((char *)block + 116, 8, 0);
@@ -178,13 +187,13 @@ static int write_header(int fd, const char *name, const char *prefix, char type,
 	octal((char *)block + 136, 12, 0);
 	block[156] = (unsigned char)type;
 	if (linkname)
-		memcpy(block + 157, linkname, strlen(linkname));
-	memcpy(block + 257, "ustar", 6);
-	memcpy(block + 263, "00", 2);
-	memcpy(block + 265, "root", 4);
-	memcpy(block + 297, "root", 4);
+		put_field(block + 157, 100, linkname);
+	put_field(block + 257, 6, "ustar");
+	put_field(block + 263, 2, "00");
+	put_field(block + 265, 32, "root");
+	put_field(block + 297, 32, "root");
 	if (prefix)
-		memcpy(block + 345, prefix, strlen(prefix));
+		put_field(block + 345, 155, prefix);
 	memset(block + 148, ' ', 8);
 	for (size_t i = 0; i < sizeof(block); i++)
 		sum += block[i];
@@ -282,7 +291,7 @@ int recorder_write_tar(struct recorder *rec, struct sysfs *fs, int fd)
 	for (size_t i = 0; i < rec->paths.cap && !err; i++)
 		if (rec->paths.slots[i])
 			err = expand_path(&e, fs->rootfd, rec->paths.slots[i]);
-	if (!err)
+	if (!err && e.list.count > 1)
 		qsort(e.list.items, e.list.count, sizeof(void *), cmp_entries);
 	for (size_t i = 0; i < e.list.count && !err; i++) {
 		struct entry *ent = e.list.items[i];

@@ -166,11 +166,14 @@ int sysfs_link_name(struct sysfs *fs, const char *path, char *buf, size_t size)
 
 	if (err)
 		return err;
+	size_t len;
+
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	if (!*base || strlen(base) >= size)
+	len = strlen(base);
+	if (len == 0 || len >= size)
 		return -EINVAL;
-	strcpy(buf, base);
+	memcpy(buf, base, len + 1);
 	return 0;
 }
 

@@ -270,7 +270,7 @@ static int read_dev(struct sysfs *fs, const char *address, struct iommufd_pci_de
 {
 	struct iommufd_pci_dev *dev = calloc(1, sizeof(*dev));
 	char dir[64], text[256];
-	uint32_t value;
+	uint32_t value = 0;
 	bool present;
 	int err;
 
@@ -365,8 +365,11 @@ static int cmp_dev_address(const void *key, const void *item)
 IOMMUFD_EXPORT struct iommufd_pci_dev *iommufd_topo_find_dev(const struct iommufd_topo *topo,
 							    const char *address)
 {
-	struct iommufd_pci_dev **found =
-		bsearch(address, topo->devs.items, topo->devs.count, sizeof(void *), cmp_dev_address);
+	struct iommufd_pci_dev **found;
+
+	if (topo->devs.count == 0)
+		return NULL;
+	found = bsearch(address, topo->devs.items, topo->devs.count, sizeof(void *), cmp_dev_address);
 
 	return found ? *found : NULL;
 }
@@ -557,7 +560,7 @@ static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 	if (err)
 		return sysfs_fail(err, "sys/bus/pci/devices: %s", strerror(-err));
 	for (size_t i = 0; i < names.count && !err; i++) {
-		struct iommufd_pci_dev *dev;
+		struct iommufd_pci_dev *dev = NULL;
 
 		if (!is_pci_address(names.items[i])) {
 			err = sysfs_fail(-EINVAL, "sys/bus/pci/devices/%s: not a PCI address",
