@@ -46,11 +46,21 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all clean check check-fast check-unit check-cli check-headers san lint bench \
+.PHONY: all man clean check check-fast check-unit check-cli check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/iommuctl $(BUILD)/libiommufd.so.$(VERSION)
+MAN_SRCS     := $(wildcard man/*.scd)
+MAN_PAGES    := $(MAN_SRCS:man/%.scd=$(BUILD)/man/%)
+
+all: $(BUILD)/iommuctl $(BUILD)/libiommufd.so.$(VERSION) $(if $(shell command -v scdoc),$(MAN_PAGES))
+
+man: $(MAN_PAGES)
+
+# Man pages are built from scdoc sources, never committed as roff.
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -90,7 +100,7 @@ check-unit: san
 check-cli: san
 	@tests/cli/run.sh
 
-check-fast: check-headers check-unit check-cli
+check-fast: check-headers lint check-unit check-cli
 
 check: check-fast check-vm
 
@@ -113,10 +123,15 @@ install: all
 	ln -sf libiommufd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so.$(SOVERSION)
 	ln -sf libiommufd.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so
 	install -m 0644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/iommufd/
+	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	$(MAKE) man
+	install -m 0644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* 
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
+	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
 	rm -rf build build-san
