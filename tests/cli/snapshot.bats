@@ -85,3 +85,22 @@ roundtrip() {
 	"$IOMMUCTL" --sysroot "$x" snapshot "$b" >/dev/null
 	cmp "$a" "$b"
 }
+
+@test "snapshot -j FILE describes what it wrote" {
+	run --separate-stderr ictl qemu-q35 snapshot -j "$BATS_TEST_TMPDIR/s.tar"
+	assert_status 0
+	[ -z "$stderr" ]
+	jq_ok --arg p "$BATS_TEST_TMPDIR/s.tar" \
+		'(keys == ["bytes", "device_count", "group_count", "path"]) and .path == $p
+		 and .device_count == 8 and .group_count == 4 and (.bytes | type == "number")'
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/s.tar")" = "$(jq -r .bytes <<<"$output")" ]
+}
+
+@test "a failed snapshot leaves nothing behind" {
+	HOST=broken-vendor
+	local dir="$BATS_TEST_TMPDIR/out"
+	mkdir "$dir"
+	run --separate-stderr ictl broken-vendor snapshot "$dir/s.tar"
+	assert_status 8
+	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
+}
