@@ -51,6 +51,8 @@ cleanup() {
 trap cleanup EXIT
 
 export IOMMUCTL_FIXTURES="$work/hosts"
+# bats' own scratch space (and $BATS_TEST_TMPDIR, where snapshots go) too.
+mkdir -p "$work/tmp" && export TMPDIR="$work/tmp"
 start=$(date +%s%N)
 "$top/tests/fixtures/mkfixture" --all "$top/tests/fixtures/hosts" "$IOMMUCTL_FIXTURES" || exit 2
 "$top/tests/fixtures/mkbig" 4096 1024 "$IOMMUCTL_FIXTURES/big" || exit 2
