@@ -1,0 +1,165 @@
+#!/bin/bash
+# PID 1 of a VM-lab guest (see README.md).  Started by the kernel from the
+# host's root, shared read-only over 9p; never run it on the host.
+#
+# Stage 1 puts a tmpfs-backed overlay over that read-only root and chroots
+# into it, so the guest can create /results, /lib/modules, ... without any
+# write reaching the host.  Stage 2 mounts the kernel filesystems, reads the
+# run description the host left in the results share (vm.conf), makes the
+# guest kernel's modules visible, loads the modules and configures what the
+# topology asks for, runs the payload, records its exit status in the
+# results share and powers off (a reset, see poweroff_now).
+#
+# Files in the results share: vm.conf (host -> guest), stdout, stderr,
+# status (the payload's exit status), init-error (why the guest could not
+# run the payload).  Anything else belongs to the payload.
+
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+log() {
+	local up=
+	[ -r /proc/uptime ] && read -r up _ </proc/uptime
+	echo "guest-init: [${up}] $*" >/dev/console
+}
+
+# Leave at once.  sysrq "b" resets without the device-shutdown pass (QEMU
+# exits on it because of -no-reboot): a clean power-off ("o") can hang for a
+# minute (the NVMe shutdown times out under virtio-iommu) and buys nothing,
+# since everything the host needs is already written (the results share is
+# uncached 9p, so a completed write is on the host).
+poweroff_now() {
+	sync
+	echo b >/proc/sysrq-trigger
+	# PID 1 must not exit meanwhile (that is a panic).  Wait with builtins
+	# only: the root may already be gone.
+	while :; do
+		read -r -t 5 _ <>/run/pid1.wait 2>/dev/null || read -r -t 5 _ </dev/console
+	done
+}
+
+# Setup failure: tell the host why, then power off.  Without a status file
+# the host reports the run as failed and prints this reason.
+fail() {
+	log "ERROR: $*"
+	[ -d /results ] && [ -w /results ] && echo "$*" >>/results/init-error
+	poweroff_now
+}
+
+stage1() {
+	mount -t proc proc /proc || { echo "guest-init: cannot mount /proc" >/dev/console; exit 1; }
+	mount -t tmpfs -o mode=0755 ovl /run || fail "cannot mount tmpfs on /run"
+	mkdir -p /run/ovl/upper /run/ovl/work /run/ovl/root
+	mount -t overlay overlay \
+		-o lowerdir=/,upperdir=/run/ovl/upper,workdir=/run/ovl/work /run/ovl/root ||
+		fail "cannot mount the overlay root"
+	cd /run/ovl/root || fail "cannot enter the overlay root"
+	exec chroot . "$0" stage2
+}
+
+mount_kernel_fs() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null || true	# DEVTMPFS_MOUNT may have done it
+	mkdir -p /dev/pts /dev/shm /dev/hugepages
+	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs -o mode=1777 shm /dev/shm
+	mount -t tmpfs -o mode=1777 tmp /tmp
+	mount -t tmpfs -o mode=0755 run /run
+	mkfifo /run/pid1.wait	# see poweroff_now
+	mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null || true
+	# What udev would create; bash process substitution and bats need them.
+	ln -sfn /proc/self/fd /dev/fd
+	ln -sfn /proc/self/fd/0 /dev/stdin
+	ln -sfn /proc/self/fd/1 /dev/stdout
+	ln -sfn /proc/self/fd/2 /dev/stderr
+	ln -sfn /proc/kcore /dev/core
+	mkdir -p /results
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /results ||
+		fail "cannot mount the results share"
+}
+
+# The host has no /lib/modules for our kernel: link the build cache's
+# module tree in, so a plain "modprobe vfio-pci" works.
+setup_modules() {
+	local rel
+	rel=$(uname -r)
+	[ -n "${VM_MODULES:-}" ] || return 0
+	[ -d "$VM_MODULES" ] || fail "module tree $VM_MODULES not visible in the guest"
+	mkdir -p /lib/modules
+	rm -rf "/lib/modules/$rel"
+	ln -s "$VM_MODULES" "/lib/modules/$rel"
+}
+
+load_modules() {
+	local m
+	for m in ${TOPO_MODULES:-}; do
+		modprobe "$m" || fail "modprobe $m failed"
+	done
+}
+
+# TOPO_NET entries: "BDF ADDRESS/PREFIX [GATEWAY]".  The interface is found
+# through sysfs, so the topology does not depend on interface naming.
+setup_net() {
+	local entry bdf addr gw ifdir ifname
+	ip link set lo up
+	for entry in "${TOPO_NET[@]}"; do
+		read -r bdf addr gw <<<"$entry"
+		ifdir=$(ls -d /sys/bus/pci/devices/"$bdf"/net/* /sys/bus/pci/devices/"$bdf"/virtio*/net/* 2>/dev/null | head -n1)
+		[ -n "$ifdir" ] || fail "no network interface on $bdf"
+		ifname=${ifdir##*/}
+		ip link set "$ifname" up || fail "cannot bring $ifname ($bdf) up"
+		ip addr add "$addr" dev "$ifname" || fail "cannot add $addr to $ifname"
+		if [ -n "$gw" ]; then
+			ip route add default via "$gw" dev "$ifname" || fail "cannot route via $gw"
+		fi
+		log "$bdf: $ifname $addr${gw:+ via $gw}"
+	done
+}
+
+run_payload() {
+	local status
+	cd "$VM_CWD" || fail "cannot cd to $VM_CWD"
+	log "running: ${VM_PAYLOAD[*]}"
+	if [ "${VM_INTERACTIVE:-0}" = 1 ]; then
+		# A controlling terminal on the serial line, so job control and
+		# readline work; output goes to the console, not to the share.
+		setsid -c -w "${VM_PAYLOAD[@]}" <>/dev/ttyS0 >&0 2>&0
+		status=$?
+	else
+		"${VM_PAYLOAD[@]}" </dev/null >>/results/stdout 2>>/results/stderr
+		status=$?
+	fi
+	echo "$status" >/results/status
+	log "payload exited with $status"
+}
+
+stage2() {
+	mount_kernel_fs
+	log "stage 2"
+	[ -r /results/vm.conf ] || fail "no vm.conf in the results share"
+	# shellcheck source=/dev/null
+	. /results/vm.conf
+	hostname "vm-${VM_TOPOLOGY:-guest}"
+	if [ -n "${VM_TOPOLOGY_FILE:-}" ]; then
+		# shellcheck source=/dev/null
+		. "$VM_TOPOLOGY_FILE" || fail "cannot read $VM_TOPOLOGY_FILE"
+	fi
+	setup_modules
+	log "loading modules: ${TOPO_MODULES:-none}"
+	load_modules
+	log "network"
+	setup_net
+	if declare -F topo_guest_setup >/dev/null; then
+		topo_guest_setup || fail "topology setup of $VM_TOPOLOGY failed"
+	fi
+	export HOME=/root TERM=${TERM:-linux}
+	run_payload
+	poweroff_now
+}
+
+case "${1:-}" in
+stage2) stage2 ;;
+*) stage1 ;;
+esac
+poweroff_now
