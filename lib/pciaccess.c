@@ -60,6 +60,12 @@ int pci_names_open(struct pci_names **out)
 		free(names);
 		return -ENOMEM;
 	}
+	/*
+	 * Names come from pci.ids only: libpci 3.9's udev hwdb fallback leaks a
+	 * udev context per lookup, and a host-dependent database would make the
+	 * same snapshot read differently on two machines.
+	 */
+	pci_set_param(names->pacc, "hwdb.disable", "1");
 	*out = names;
 	return 0;
 }
@@ -171,6 +177,10 @@ int pci_read_caps(struct sysfs *fs, const char *address, struct dev_caps *caps)
 	 * Past the first 64 bytes the kernel answers only root; a short read
 	 * means "unknown", which must never be shown as "absent".
 	 */
+	if (!pci_read_block(dev, 0, probe, 64)) {
+		caps->error = "config space is shorter than its 64-byte header";
+		goto out_dev;
+	}
 	if (!pci_read_block(dev, 64, probe, (int)sizeof(probe))) {
 		caps->error = geteuid() == 0 ? "config space past 64 bytes is unreadable"
 					     : "config space past 64 bytes is readable only by root";

@@ -223,8 +223,16 @@ int sysfs_list_dir(struct sysfs *fs, const char *path, struct ptr_vec *names)
 		sysfs_free_names(names);
 		return err;
 	}
-	qsort(names->items, names->count, sizeof(*names->items), cmp_names);
+	if (names->count > 1)
+		qsort(names->items, names->count, sizeof(*names->items), cmp_names);
 	sysfs_note(fs, path);
+	/* What a listing showed is part of what was read: a snapshot keeps every entry. */
+	for (size_t i = 0; fs->rec && i < names->count; i++) {
+		char entry[4096];
+
+		if ((size_t)snprintf(entry, sizeof(entry), "%s/%s", path, (char *)names->items[i]) < sizeof(entry))
+			sysfs_note(fs, entry);
+	}
 	return 0;
 }
 

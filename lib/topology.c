@@ -148,7 +148,7 @@ static int read_required_hex(struct sysfs *fs, const char *dir, const char *attr
 	snprintf(path, sizeof(path), "%s/%s", dir, attr);
 	err = sysfs_read_text(fs, path, text, sizeof(text));
 	if (err)
-		return sysfs_fail(err, "%s: %s", path, strerror(-err));
+		return sysfs_fail(err, "%s: cannot read: %s", path, strerror(-err));
 	if (parse_hex_attr(text, digits, value))
 		return sysfs_fail(-EINVAL, "%s: malformed value \"%.32s\"", path, text);
 	return 0;
@@ -167,7 +167,7 @@ static int read_optional_text(struct sysfs *fs, const char *dir, const char *att
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return sysfs_fail(err, "%s: %s", path, strerror(-err));
+		return sysfs_fail(err, "%s: cannot read: %s", path, strerror(-err));
 	return 0;
 }
 
@@ -400,7 +400,7 @@ static int read_resv(struct sysfs *fs, const char dir[64], struct iommufd_group 
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return sysfs_fail(err, "%s: %s", path, strerror(-err));
+		return sysfs_fail(err, "%s: cannot read: %s", path, strerror(-err));
 	char *text = realloc(data, len + 1);
 	if (!text) {
 		free(data);
@@ -514,7 +514,8 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 		return 0;
 	for (size_t i = 0; i < pids.count && !err; i++) {
 		const char *pid = pids.items[i];
-		char path[PATH_BUF], comm[64] = "?";
+		char path[PATH_BUF], comm[64] = "";
+		bool comm_read = false;
 		struct ptr_vec fds;
 
 		if (!isdigit((unsigned char)pid[0]))
@@ -533,10 +534,11 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 			    strncmp(node, "/dev/vfio/", 10) != 0)
 				continue;
 			sysfs_note(fs, link);
-			if (strcmp(comm, "?") == 0) {
+			if (!comm_read) {
 				snprintf(path, sizeof(path), "proc/%s/comm", pid);
 				if (sysfs_read_text(fs, path, comm, sizeof(comm)) != 0)
-					strcpy(comm, "?");
+					comm[0] = '\0'; /* exited, or not ours to read: unknown */
+				comm_read = true;
 			}
 			if ((dev = dev_by_cdev(topo, node)))
 				err = add_holder(&dev->holders, &dev->holder_count, atoi(pid), comm, node);

@@ -123,7 +123,7 @@ struct iommufd_pci_dev *iommufd_group_dev(const struct iommufd_group *group, siz
 struct iommufd_resv_region {
 	uint64_t start;
 	uint64_t end; /* inclusive */
-	char type[24]; /* "direct", "direct-relaxable", "reserved", "msi", "msi-hw-bypass" */
+	char type[24]; /* "direct", "direct-relaxable", "reserved", "msi" */
 };
 size_t iommufd_group_resv_count(const struct iommufd_group *group);
 const struct iommufd_resv_region *iommufd_group_resv(const struct iommufd_group *group, size_t index);
@@ -213,7 +213,7 @@ const char *iommufd_dev_netdev(const struct iommufd_pci_dev *dev, size_t index);
 /** A process that has a VFIO cdev or group node open. */
 struct iommufd_holder {
 	pid_t pid;
-	char command[32]; /* proc/PID/comm */
+	char command[32]; /* proc/PID/comm; "" when it could not be read */
 	char path[48];    /* the node it holds */
 };
 size_t iommufd_dev_holder_count(const struct iommufd_pci_dev *dev);
