@@ -46,7 +46,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean check check-fast check-unit check-cli check-headers san lint bench \
+.PHONY: all man clean check check-fast check-unit check-cli check-valgrind check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -102,7 +102,11 @@ check-cli: san
 
 check-fast: check-headers lint check-unit check-cli
 
-check: check-fast check-vm
+# Every read-only command on every fixture host under valgrind (about 2 minutes).
+check-valgrind: all
+	@IOMMUCTL_PLAIN=$(CURDIR)/build/iommuctl tests/valgrind/run.sh
+
+check: check-fast check-valgrind check-vm
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \

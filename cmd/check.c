@@ -99,7 +99,7 @@ int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char *
 		struct iommufd_group *group;
 		bool seen = false;
 
-		status = resolve_target(topo, argv[i], !assume, &dev, &group);
+		status = resolve_target(cmd, topo, argv[i], !assume, &dev, &group);
 		if (status != EXIT_OK)
 			break;
 		if (dev) {

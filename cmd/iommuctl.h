@@ -106,8 +106,10 @@ int no_iommu(void);
  * interface, or (when @groups) a group number.  Prints the error and returns
  * its exit status when it does not resolve.
  */
-int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, struct iommufd_pci_dev **dev,
-		   struct iommufd_group **group);
+int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const char *name, bool groups,
+		   struct iommufd_pci_dev **dev, struct iommufd_group **group);
+/* Parse a group number; -1 when @text is not one (too large counts as a number). */
+long long parse_group_arg(const char *text);
 
 int cmd_list(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_show(const struct command *cmd, struct global_opts *g, int argc, char **argv);

@@ -20,6 +20,8 @@ static int list_option(const char *name, const char *arg, void *data)
 	} else if (strcmp(name, "device") == 0) {
 		f->device = arg;
 	} else if (strcmp(name, "driver") == 0) {
+		if (!*arg)
+			return usage_error(find_command("list"), "--driver: empty driver name (use \"none\" for driver-less)");
 		f->driver = arg;
 	} else if (strcmp(name, "class") == 0) {
 		const char *hex = strncmp(arg, "0x", 2) == 0 ? arg + 2 : arg;
@@ -120,20 +122,16 @@ int cmd_list(const struct command *cmd, struct global_opts *g, int argc, char **
 		return status;
 	if (first < argc)
 		return usage_error(cmd, "list: unexpected argument %s", argv[first]);
-	if (f.group) {
-		char *end;
-		unsigned long id = strtoul(f.group, &end, 10);
-
-		if (!isdigit((unsigned char)f.group[0]) || *end || id > 0x7fffffff)
-			return usage_error(cmd, "%s: --group: not a group number", f.group);
-	}
+	if (f.group && parse_group_arg(f.group) < 0)
+		return usage_error(cmd, "%s: --group: not a group number", f.group);
 	topo = load_topology(g, IOMMUFD_TOPO_NAMES | IOMMUFD_TOPO_HOLDERS, &status);
 	if (!topo)
 		return status;
-	if (f.device && (status = resolve_target(topo, f.device, false, &only, NULL)) != EXIT_OK)
+	if (f.device && (status = resolve_target(cmd, topo, f.device, false, &only, NULL)) != EXIT_OK)
 		goto out;
 	if (f.group && iommufd_topo_iommu_enabled(topo) &&
-	    !(only_group = iommufd_topo_find_group(topo, (unsigned int)strtoul(f.group, NULL, 10)))) {
+	    (parse_group_arg(f.group) > 0x7fffffff ||
+	     !(only_group = iommufd_topo_find_group(topo, (unsigned int)parse_group_arg(f.group))))) {
 		status = fail(EXIT_NOT_FOUND, "group %s: no such IOMMU group", f.group);
 		goto out;
 	}
@@ -153,7 +151,10 @@ int cmd_list(const struct command *cmd, struct global_opts *g, int argc, char **
 		for (size_t j = 0; j < iommufd_group_dev_count(group); j++)
 			if (device_matches(&f, iommufd_group_dev(group, j), only))
 				json_object_array_add(kept, json_object_get(json_object_array_get_idx(devs, j)));
-		if (json_object_array_length(kept) == 0) {
+		/* A group with no PCI member still shows unless a device filter emptied it. */
+		bool filtered = only || f.driver || f.class_digits;
+
+		if (json_object_array_length(kept) == 0 && filtered) {
 			json_object_put(kept);
 			json_object_put(jg);
 			continue;

@@ -61,7 +61,7 @@ static json_object *json_holders(size_t count, const struct iommufd_holder *(*ge
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "pid", json_object_new_int(h->pid));
-		json_object_object_add(o, "command", json_object_new_string(h->command));
+		json_object_object_add(o, "command", h->command[0] ? json_object_new_string(h->command) : NULL);
 		json_object_object_add(o, "path", json_object_new_string(h->path));
 		json_object_array_add(arr, o);
 	}
@@ -219,6 +219,10 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 	struct stat st;
 	int err;
 
+	if (g->sysroot && !*g->sysroot) {
+		*status = usage_error(NULL, "--sysroot: empty directory name");
+		return NULL;
+	}
 	if (g->sysroot && (stat(g->sysroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		*status = usage_error(NULL, "%s: --sysroot: %s", g->sysroot,
 				      errno == 0 || S_ISDIR(st.st_mode) ? "not a directory" : strerror(errno));
@@ -249,8 +253,18 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, struct iommufd_pci_dev **dev,
-		   struct iommufd_group **group)
+long long parse_group_arg(const char *text)
+{
+	unsigned long long v;
+
+	if (!all_digits(text) || strlen(text) > 18)
+		return all_digits(text) ? 0x7fffffffffffffffLL : -1;
+	v = strtoull(text, NULL, 10);
+	return (long long)v;
+}
+
+int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const char *name, bool groups,
+		   struct iommufd_pci_dev **dev, struct iommufd_group **group)
 {
 	char full[13];
 
@@ -258,9 +272,9 @@ int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, str
 	if (group)
 		*group = NULL;
 	if (!*name)
-		return usage_error(NULL, "empty device name");
+		return usage_error(cmd, "empty device name");
 	if (strlen(name) > 64)
-		return usage_error(NULL, "%.32s...: name too long for a PCI address, group or interface", name);
+		return usage_error(cmd, "%.32s...: name too long for a PCI address, group or interface", name);
 	if (iommufd_parse_pci_address(name, full) == 0) {
 		*dev = iommufd_topo_find_dev(topo, full);
 		if (!*dev)
@@ -268,10 +282,10 @@ int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, str
 		return EXIT_OK;
 	}
 	if (all_digits(name)) {
-		unsigned long id = strtoul(name, NULL, 10);
+		long long id = parse_group_arg(name);
 
 		if (!groups || !group)
-			return usage_error(NULL, "%s: not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)", name);
+			return usage_error(cmd, "%s: not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)", name);
 		if (!iommufd_topo_iommu_enabled(topo))
 			return no_iommu();
 		if (id > 0x7fffffff || !(*group = iommufd_topo_find_group(topo, (unsigned int)id)))
@@ -283,6 +297,6 @@ int resolve_target(struct iommufd_topo *topo, const char *name, bool groups, str
 		return EXIT_OK;
 	/* Interface names never contain ':'; something with one was meant as an address. */
 	if (strchr(name, ':'))
-		return usage_error(NULL, "%s: malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)", name);
+		return usage_error(cmd, "%s: malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)", name);
 	return fail(EXIT_NOT_FOUND, "%s: no such PCI device, group or network interface", name);
 }

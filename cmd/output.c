@@ -114,6 +114,16 @@ const char *cell_text(json_object *value, char *buf, size_t size)
 	}
 }
 
+/* Tables end their lines at the last visible character. */
+static void print_trimmed(char *line)
+{
+	size_t len = strlen(line);
+
+	while (len && line[len - 1] == ' ')
+		line[--len] = '\0';
+	puts(line);
+}
+
 void render_table(const struct column *cols, json_object *rows)
 {
 	size_t ncols = 0, nrows = json_object_array_length(rows);
@@ -131,18 +141,23 @@ void render_table(const struct column *cols, json_object *rows)
 			if (len > widths[c])
 				widths[c] = len;
 		}
+	char line[4096];
+	size_t used = 0;
+
 	for (size_t c = 0; c < ncols; c++)
-		printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)widths[c] : 0, cols[c].header);
-	putchar('\n');
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%-*s", c ? "  " : "",
+					 (int)widths[c], cols[c].header);
+	print_trimmed(line);
 	for (size_t r = 0; r < nrows; r++) {
-		for (size_t c = 0; c < ncols; c++) {
+		used = 0;
+		for (size_t c = 0; c < ncols && used < sizeof(line); c++) {
 			const char *text = cell_text(lookup_key(json_object_array_get_idx(rows, r), cols[c].key), buf,
 						     sizeof(buf));
-			int width = c + 1 < ncols || cols[c].right ? (int)widths[c] : 0;
 
-			printf(cols[c].right ? "%s%*s" : "%s%-*s", c ? "  " : "", width, text);
+			used += (size_t)snprintf(line + used, sizeof(line) - used, cols[c].right ? "%s%*s" : "%s%-*s",
+						 c ? "  " : "", (int)widths[c], text);
 		}
-		putchar('\n');
+		print_trimmed(line);
 	}
 }
 

@@ -25,7 +25,7 @@ int cmd_show(const struct command *cmd, struct global_opts *g, int argc, char **
 		struct iommufd_pci_dev *dev;
 		struct iommufd_group *group;
 
-		status = resolve_target(topo, argv[i], true, &dev, &group);
+		status = resolve_target(cmd, topo, argv[i], true, &dev, &group);
 		if (status != EXIT_OK)
 			break;
 		if (dev)

@@ -69,39 +69,39 @@ MALFORMED="malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)"
 
 @test "malformed address 00:1g.0: exit 2" {
 	run --separate-stderr ictl qemu-q35 show 00:1g.0
-	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY"
+	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY_SHOW"
 	run --separate-stderr ictl qemu-q35 check 00:1g.0
-	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY"
+	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY_CHECK"
 	run --separate-stderr ictl qemu-q35 list --device 00:1g.0
-	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY"
+	assert_error 2 "iommuctl: 00:1g.0: $MALFORMED" "$TRY_LIST"
 }
 
 @test "malformed address 0000:00:03 (no function): exit 2" {
 	run --separate-stderr ictl qemu-q35 show 0000:00:03
-	assert_error 2 "iommuctl: 0000:00:03: $MALFORMED" "$TRY"
+	assert_error 2 "iommuctl: 0000:00:03: $MALFORMED" "$TRY_SHOW"
 }
 
 @test "malformed addresses: slot 0x20, function 8, domain too wide, trailing junk" {
 	local a
 	for a in 00:20.0 00:1f.8 10000:00:1f.0 0000:00:03.0x 0:1f.0; do
 		run --separate-stderr ictl qemu-q35 show "$a"
-		assert_error 2 "iommuctl: $a: $MALFORMED" "$TRY" || fail_with "address $a"
+		assert_error 2 "iommuctl: $a: $MALFORMED" "$TRY_SHOW" || fail_with "address $a"
 	done
 }
 
 @test "empty name: exit 2" {
 	run --separate-stderr ictl qemu-q35 show ''
-	assert_error 2 "iommuctl: empty device name" "$TRY"
+	assert_error 2 "iommuctl: empty device name" "$TRY_SHOW"
 }
 
 @test "very long name: exit 2, echoed cut short" {
 	local long
 	long="$(printf 'a%.0s' {1..5000})"
 	run --separate-stderr ictl qemu-q35 show "$long"
-	assert_error 2 "iommuctl: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...: name too long for a PCI address, group or interface" "$TRY"
+	assert_error 2 "iommuctl: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...: name too long for a PCI address, group or interface" "$TRY_SHOW"
 	long="0000:00:03.0$(printf '0%.0s' {1..5000})"
 	run --separate-stderr ictl qemu-q35 show "$long"
-	assert_error 2 "iommuctl: 0000:00:03.000000000000000000000...: name too long for a PCI address, group or interface" "$TRY"
+	assert_error 2 "iommuctl: 0000:00:03.000000000000000000000...: name too long for a PCI address, group or interface" "$TRY_SHOW"
 }
 
 @test "non-numeric group for --group: exit 2" {
@@ -114,7 +114,7 @@ MALFORMED="malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)"
 
 @test "--assume-vfio takes devices, not groups: exit 2" {
 	run --separate-stderr ictl qemu-q35 check --assume-vfio 4
-	assert_error 2 "iommuctl: 4: not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)" "$TRY"
+	assert_error 2 "iommuctl: 4: not a PCI address (expected DDDD:BB:DD.F or BB:DD.F)" "$TRY_CHECK"
 }
 
 @test "--class must be 2, 4 or 6 hex digits: exit 2" {
