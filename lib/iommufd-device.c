@@ -48,7 +48,7 @@ static int find_cdev(struct sysfs *fs, const char *address, char *name, size_t s
 		if (err == 0 && parse_devt(text, &major, &minor) != 0)
 			err = -EINVAL;
 		if (err == 0) {
-			strcpy(name, n);
+			snprintf(name, size, "%s", n);
 			*devt = makedev(major, minor);
 		}
 		break;
