@@ -209,7 +209,7 @@ fi
 
 if [ -n "$why" ]; then
 	say "$topo_name: $why"
-	[ -s "$work/qemu.out" ] && { say "qemu said:"; sed 's/^/  /' "$work/qemu.out" >&2; }
+	[ -s "$work/qemu.out" ] && { say "qemu said ($work/qemu.out):"; head -n 5 "$work/qemu.out" | sed 's/^/  /' >&2; }
 	say "last console lines ($console):"
 	tail -n 40 "$console" | sed 's/^/  | /' >&2
 	if [ "${VM_KEEP_FAILED:-1}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
