@@ -7,18 +7,16 @@
 
 static int tap_count, tap_failed;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		tap_count++;                                               \
-		if (cond) {                                                \
-			printf("ok %d - ", tap_count);                     \
-		} else {                                                   \
-			tap_failed++;                                      \
-			printf("not ok %d - ", tap_count);                 \
-		}                                                          \
-		printf(__VA_ARGS__);                                       \
-		printf("\n");                                              \
-		if (!(cond))                                               \
+/* The condition is evaluated once: checks may call functions with side effects. */
+#define CHECK(cond, ...)                                                             \
+	do {                                                                         \
+		int tap_ok_ = !!(cond);                                              \
+		tap_count++;                                                         \
+		tap_failed += !tap_ok_;                                              \
+		printf("%s %d - ", tap_ok_ ? "ok" : "not ok", tap_count);            \
+		printf(__VA_ARGS__);                                                 \
+		printf("\n");                                                        \
+		if (!tap_ok_)                                                        \
 			printf("# failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 	} while (0)
 
