@@ -66,8 +66,8 @@ int emit_json(json_object *obj)
 	return err;
 }
 
-/* Look up "a.b.c" in nested objects. */
-static json_object *lookup_key(json_object *obj, const char *key)
+/* Look up "a.b.c" in nested objects; false when a key is missing (a null value is found). */
+static bool lookup_key(json_object *obj, const char *key, json_object **value)
 {
 	char part[64];
 
@@ -77,10 +77,19 @@ static json_object *lookup_key(json_object *obj, const char *key)
 
 		snprintf(part, sizeof(part), "%.*s", (int)len, key);
 		if (!json_object_object_get_ex(obj, part, &obj))
-			return NULL;
+			return false;
 		key += len + (dot ? 1 : 0);
 	}
-	return obj;
+	*value = obj;
+	return true;
+}
+
+/* An absent key is an empty cell (a group's columns after its first row); null is "-". */
+static const char *table_cell(json_object *row, const char *key, char *buf, size_t size)
+{
+	json_object *value;
+
+	return lookup_key(row, key, &value) ? cell_text(value, buf, size) : "";
 }
 
 const char *cell_text(json_object *value, char *buf, size_t size)
@@ -136,8 +145,7 @@ void render_table(const struct column *cols, json_object *rows)
 		widths[c] = strlen(cols[c].header);
 	for (size_t r = 0; r < nrows; r++)
 		for (size_t c = 0; c < ncols; c++) {
-			size_t len = strlen(cell_text(lookup_key(json_object_array_get_idx(rows, r), cols[c].key),
-						      buf, sizeof(buf)));
+			size_t len = strlen(table_cell(json_object_array_get_idx(rows, r), cols[c].key, buf, sizeof(buf)));
 			if (len > widths[c])
 				widths[c] = len;
 		}
@@ -151,8 +159,7 @@ void render_table(const struct column *cols, json_object *rows)
 	for (size_t r = 0; r < nrows; r++) {
 		used = 0;
 		for (size_t c = 0; c < ncols && used < sizeof(line); c++) {
-			const char *text = cell_text(lookup_key(json_object_array_get_idx(rows, r), cols[c].key), buf,
-						     sizeof(buf));
+			const char *text = table_cell(json_object_array_get_idx(rows, r), cols[c].key, buf, sizeof(buf));
 
 			used += (size_t)snprintf(line + used, sizeof(line) - used, cols[c].right ? "%s%*s" : "%s%-*s",
 						 c ? "  " : "", (int)widths[c], text);
