@@ -15,6 +15,10 @@ static int list_option(const char *name, const char *arg, void *data)
 {
 	struct list_filter *f = data;
 
+	/* One value per filter: silently keeping only the last would hide devices the user asked for. */
+	if ((strcmp(name, "group") == 0 && f->group) || (strcmp(name, "device") == 0 && f->device) ||
+	    (strcmp(name, "driver") == 0 && f->driver) || (strcmp(name, "class") == 0 && f->class_digits))
+		return usage_error(find_command("list"), "--%s: give this filter once", name);
 	if (strcmp(name, "group") == 0) {
 		f->group = arg;
 	} else if (strcmp(name, "device") == 0) {

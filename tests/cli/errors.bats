@@ -313,3 +313,10 @@ NO_IOMMU="iommuctl: no IOMMU groups: the IOMMU is absent or disabled (enable VT-
 		show
 	EOF
 }
+
+@test "a filter given twice is refused, not half-applied" {
+	run --separate-stderr ictl qemu-q35 list --group 3 --group 4
+	assert_error 2 "iommuctl: --group: give this filter once" "$TRY_LIST"
+	run --separate-stderr ictl qemu-q35 list --class 02 -c 0c
+	assert_error 2 "iommuctl: --class: give this filter once" "$TRY_LIST"
+}
