@@ -63,9 +63,11 @@ say "host with $ndev devices in $ngroups groups generated on $fs in" \
 	"$(python3 -c 'import sys; print("%.1f s" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$EPOCHREALTIME")"
 
 # The Makefile's optimisation and warnings (no sanitizers), and libpci as the tool links it.
+read -ra pci_cflags <<<"$(pkg-config --cflags libpci)"
+read -ra pci_libs <<<"$(pkg-config --libs libpci)"
 "${CC:-cc}" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-	-Wstrict-prototypes -Wmissing-prototypes -Wvla $(pkg-config --cflags libpci) \
-	-o "$work/walker" "$here/walker.c" $(pkg-config --libs libpci) || broke "the walker does not build"
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla "${pci_cflags[@]}" \
+	-o "$work/walker" "$here/walker.c" "${pci_libs[@]}" || broke "the walker does not build"
 
 list=("$iommuctl" --sysroot "$root" list -j)
 check=("$iommuctl" --sysroot "$root" check -j)
