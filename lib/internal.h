@@ -22,6 +22,7 @@ struct str_set {
 };
 /* Add a copy of @s; *added says whether it was new (may be NULL). */
 int str_set_add(struct str_set *set, const char *s, bool *added);
+bool str_set_contains(const struct str_set *set, const char *s);
 void str_set_free(struct str_set *set);
 
 /* The paths (relative to the sysroot) read while loading, for snapshots. */

@@ -138,6 +138,19 @@ IOMMUFD_EXPORT void iommufd_topo_free(struct iommufd_topo *topo)
 
 /* ---- reading one device ---- */
 
+/* "dir/name" into @out; the hot path of loading, so no printf machinery. */
+static int join_path(char *out, size_t size, const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir), nlen = strlen(name);
+
+	if (dlen + 1 + nlen + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(out, dir, dlen);
+	out[dlen] = '/';
+	memcpy(out + dlen + 1, name, nlen + 1);
+	return 0;
+}
+
 /* Read an attribute that must be there and be well formed. */
 static int read_required_hex(struct sysfs *fs, const char *dir, const char *attr, unsigned int digits,
 			     uint32_t *value)
@@ -145,7 +158,8 @@ static int read_required_hex(struct sysfs *fs, const char *dir, const char *attr
 	char path[PATH_BUF], text[64];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (join_path(path, sizeof(path), dir, attr))
+		return -ENAMETOOLONG;
 	err = sysfs_read_text(fs, path, text, sizeof(text));
 	if (err)
 		return sysfs_fail(err, "%s: cannot read: %s", path, strerror(-err));
@@ -161,7 +175,8 @@ static int read_optional_text(struct sysfs *fs, const char *dir, const char *att
 	char path[PATH_BUF];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (join_path(path, sizeof(path), dir, attr))
+		return -ENAMETOOLONG;
 	err = sysfs_read_text(fs, path, text, size);
 	*present = err == 0;
 	if (err == -ENOENT)
@@ -176,7 +191,8 @@ static int read_optional_link(struct sysfs *fs, const char *dir, const char *att
 	char path[PATH_BUF], name[256];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (join_path(path, sizeof(path), dir, attr))
+		return -ENAMETOOLONG;
 	err = sysfs_link_name(fs, path, name, sizeof(name));
 	if (err == -ENOENT)
 		return 0;
@@ -186,11 +202,21 @@ static int read_optional_link(struct sysfs *fs, const char *dir, const char *att
 	return *out ? 0 : -ENOMEM;
 }
 
+/* The kernel's own form, "0000:01:00.0", lower case: checked by shape, for every sysfs entry. */
 static bool is_pci_address(const char *s)
 {
-	char full[13];
+	static const char shape[] = "xxxx:xx:xx.f";
 
-	return strlen(s) == 12 && parse_pci_address(s, full) == 0 && strcmp(full, s) == 0;
+	for (size_t i = 0; i < 12; i++) {
+		char c = s[i];
+
+		if (shape[i] == 'x' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+		    : shape[i] == 'f' ? !(c >= '0' && c <= '7')
+				      : c != shape[i])
+			return false;
+	}
+	/* Slot is 5 bits: 00-1f. */
+	return s[12] == '\0' && (s[8] == '0' || s[8] == '1');
 }
 
 /* The nearest PCI device above @address in the link "../../../devices/pci0000:00/.../ADDR". */
@@ -574,14 +600,28 @@ static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 			free_dev(dev);
 	}
 	sysfs_free_names(&names);
+	/* Whether a driver is a VFIO variant is a property of the driver: ask once per name. */
+	struct str_set vfio_drivers = { 0 }, other_drivers = { 0 };
+
 	for (size_t i = 0; i < topo->devs.count && !err; i++) {
 		struct iommufd_pci_dev *dev = topo->devs.items[i];
+		bool added;
 
 		if (dev->parent_address[0])
 			dev->parent = iommufd_topo_find_dev(topo, dev->parent_address);
-		if (dev->driver)
+		if (!dev->driver)
+			continue;
+		if (dev->vfio_cdev) {
+			dev->driver_vfio = true; /* a vfio-dev/ entry settles it, whatever the driver */
+		} else if (str_set_contains(&vfio_drivers, dev->driver)) {
+			dev->driver_vfio = true;
+		} else if (!str_set_contains(&other_drivers, dev->driver)) {
 			dev->driver_vfio = driver_is_vfio(fs, dev);
+			err = str_set_add(dev->driver_vfio ? &vfio_drivers : &other_drivers, dev->driver, &added);
+		}
 	}
+	str_set_free(&vfio_drivers);
+	str_set_free(&other_drivers);
 	return err;
 }
 

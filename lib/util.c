@@ -79,6 +79,16 @@ int str_set_add(struct str_set *set, const char *s, bool *added)
 	return 0;
 }
 
+bool str_set_contains(const struct str_set *set, const char *s)
+{
+	if (!set->cap)
+		return false;
+	for (size_t j = hash_str(s) & (set->cap - 1); set->slots[j]; j = (j + 1) & (set->cap - 1))
+		if (strcmp(set->slots[j], s) == 0)
+			return true;
+	return false;
+}
+
 void str_set_free(struct str_set *set)
 {
 	for (size_t i = 0; i < set->cap; i++)
