@@ -145,7 +145,7 @@ static int join_path(char *out, size_t size, const char *dir, const char *name)
 
 	if (dlen + 1 + nlen + 1 > size)
 		return -ENAMETOOLONG;
-	memcpy(out, dir, dlen);
+	memcpy(out, dir, dlen + 1);
 	out[dlen] = '/';
 	memcpy(out + dlen + 1, name, nlen + 1);
 	return 0;
@@ -611,9 +611,8 @@ static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 			dev->parent = iommufd_topo_find_dev(topo, dev->parent_address);
 		if (!dev->driver)
 			continue;
-		if (dev->vfio_cdev) {
-			dev->driver_vfio = true; /* a vfio-dev/ entry settles it, whatever the driver */
-		} else if (str_set_contains(&vfio_drivers, dev->driver)) {
+		/* A vfio-dev/ entry settles it, whatever the driver's name. */
+		if (dev->vfio_cdev || str_set_contains(&vfio_drivers, dev->driver)) {
 			dev->driver_vfio = true;
 		} else if (!str_set_contains(&other_drivers, dev->driver)) {
 			dev->driver_vfio = driver_is_vfio(fs, dev);
