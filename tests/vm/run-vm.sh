@@ -123,7 +123,7 @@ if [ "$accel" = auto ]; then
 fi
 case $accel in
 kvm) machine=q35,accel=kvm; cpu=host ;;
-tcg) machine=q35,accel=tcg; cpu=max ;;
+tcg) machine=q35,accel=tcg; cpu=${VM_CPU:-max} ;;
 *) say "VM_ACCEL must be tcg, kvm or auto"; exit 2 ;;
 esac
 
@@ -138,7 +138,7 @@ esac
 	printf '%q ' "$@"
 	printf ')\n'
 	printf 'export IOMMUCTL=%q\n' "$IOMMUCTL"
-	printf 'export VM_TOPOLOGY=%q\n' "$topo_name"
+	printf 'export VM_TOPOLOGY=%q VM_TOPOLOGY_FILE=%q\n' "$topo_name" "$topo_file"
 	for v in "${envs[@]}"; do
 		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 	done
@@ -173,8 +173,19 @@ else
 	args+=(-chardev "file,id=con0,path=$console" -serial chardev:con0 -monitor none)
 fi
 
+# Killed ourselves (Ctrl-C, an outer timeout, a CI cancel): take the VM and
+# the log followers down with us, keep the evidence.
+qpid= tails=()
+on_signal() {
+	trap - INT TERM HUP
+	[ -n "$qpid" ] && kill -TERM "$qpid" 2>/dev/null
+	[ ${#tails[@]} -gt 0 ] && kill "${tails[@]}" 2>/dev/null
+	say "$topo_name: interrupted; kept $work"
+	exit 130
+}
+trap on_signal INT TERM HUP
+
 start=$(date +%s.%N)
-tails=()
 if [ "$interactive" = 1 ]; then
 	timeout -k 5 --foreground "$timeout_s" "$qemu" "${args[@]}"
 	qrc=$?

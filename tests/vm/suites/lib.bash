@@ -1,0 +1,163 @@
+# Helpers shared by the guest suites (load them with `load lib`).
+#
+# The expected answers are computed here from the guest kernel's sysfs with
+# nothing but shell and jq, independently of iommuctl, and compared with
+# what iommuctl prints.
+
+: "${IOMMUCTL:?IOMMUCTL must name the binary under test}"
+SYS=${SYS:-/sys}
+
+# The two 9p devices of the lab itself (run-vm.sh): never touch them.
+LAB_DEVICES="0000:00:1d.0 0000:00:1e.0"
+
+# Under TCG every fork+exec costs ~50-100 ms, so the sysfs walk below uses
+# shell builtins only (globs, read, -ef) and a single jq at the end.
+
+# Is driver $1 vfio-pci or a variant of it (its module holds vfio_pci_core)?
+is_vfio_driver() {
+	local drv=$1 h
+	[ "$drv" = vfio-pci ] && return 0
+	[ -e "$SYS/bus/pci/drivers/$drv/module" ] || return 1
+	for h in "$SYS"/module/vfio_pci_core/holders/*; do
+		[ "$SYS/bus/pci/drivers/$drv/module" -ef "$h" ] && return 0
+	done
+	return 1
+}
+
+# The verdict of one device by the rule in design.md: driver-less, on a
+# VFIO driver, on pci-stub, or a port on pcieport (which manages its own
+# DMA) keeps the group viable; any other driver blocks it.
+device_verdict() {
+	local drv=$1
+	if [ -z "$drv" ]; then echo driver-less
+	elif is_vfio_driver "$drv"; then echo vfio
+	elif [ "$drv" = pci-stub ]; then echo pci-stub
+	elif [ "$drv" = pcieport ]; then echo bridge
+	else echo blocking
+	fi
+}
+
+# The name of the driver device $1 is bound to (empty if none): the
+# drivers/NAME directory its "driver" link points at, found with -ef.
+dev_driver() {
+	local d
+	[ -e "$SYS/bus/pci/devices/$1/driver" ] || return 0
+	for d in "$SYS"/bus/pci/drivers/*; do
+		[ "$SYS/bus/pci/devices/$1/driver" -ef "$d" ] && { echo "${d##*/}"; return 0; }
+	done
+}
+
+# DRIVER_OF[bdf]=driver name for every bound device, without forking.
+declare -gA DRIVER_OF
+scan_drivers() {
+	local dev d
+	DRIVER_OF=()
+	for dev in "$SYS"/bus/pci/devices/*; do
+		[ -e "$dev/driver" ] || continue
+		for d in "$SYS"/bus/pci/drivers/*; do
+			[ "$dev/driver" -ef "$d" ] && { DRIVER_OF[${dev##*/}]=${d##*/}; break; }
+		done
+	done
+}
+
+# {"groups": [...]} as list -j must show it (normalise it before comparing).
+sysfs_groups() {
+	local gdir g type link bdf dir drv cdev c v d cl verdict
+	local -A verdict_of=()
+	scan_drivers
+	for gdir in "$SYS"/kernel/iommu_groups/*; do
+		[ -d "$gdir" ] || continue
+		g=${gdir##*/}
+		type=
+		[ -r "$gdir/type" ] && read -r type <"$gdir/type"
+		printf 'G\t%s\t%s\n' "$g" "$type"
+		for link in "$gdir"/devices/*; do
+			[ -e "$link" ] || continue
+			bdf=${link##*/}
+			dir=$SYS/bus/pci/devices/$bdf
+			drv=${DRIVER_OF[$bdf]:-}
+			cdev=
+			for c in "$dir"/vfio-dev/vfio*; do [ -e "$c" ] && cdev=/dev/vfio/devices/${c##*/}; done
+			read -r v <"$dir/vendor"
+			read -r d <"$dir/device"
+			read -r cl <"$dir/class"
+			if [ -z "${verdict_of[x$drv]:-}" ]; then
+				verdict_of[x$drv]=$(device_verdict "$drv")
+			fi
+			verdict=${verdict_of[x$drv]}
+			printf 'D\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$g" "$bdf" "$v" "$d" "$cl" "$drv" "$cdev" "$verdict"
+		done
+	done | jq -R -s '
+		def nul: if . == "" then null else . end;
+		split("\n") | map(select(length > 0) | split("\t")) as $rows
+		| {groups: [$rows[] | select(.[0] == "G") | (.[1] | tonumber) as $id
+			| {id: $id, type: (.[2] | nul),
+			   devices: [$rows[] | select(.[0] == "D" and (.[1] | tonumber) == $id)
+				| {address: .[2], vendor_id: .[3], device_id: .[4], class: .[5],
+				   driver: (.[6] | nul), iommu_group: $id, verdict: .[8],
+				   vfio_cdev: (.[7] | nul)}]}
+			| .viable = (.devices | map(.verdict != "blocking") | all)]
+		  | sort_by(.id)}'
+}
+
+# jq costs ~0.35 s per call under TCG (it compiles its builtins at every
+# start), so comparisons normalise and compare both sides in one call.
+#
+# NORM keeps the keys both sides compute and orders groups by id and
+# devices by address, so output order does not matter.
+NORM='def norm: {groups: (.groups | map({id, type, viable,
+		devices: (.devices | map({address, vendor_id, device_id, class, driver, iommu_group,
+					  verdict, vfio_cdev}) | sort_by(.address))}) | sort_by(.id))}
+	+ (if has("viable") then {viable} else {} end);'
+
+normalise() {
+	jq -S "$NORM norm"
+}
+
+# Succeeds when the two JSON documents agree after normalisation; otherwise
+# shows the difference (expected first).
+json_same() {
+	jq -e -n --argjson a "$1" --argjson b "$2" "$NORM (\$a | norm) == (\$b | norm)" >/dev/null && return 0
+	diff -u <(normalise <<<"$1") <(normalise <<<"$2") | head -n 60
+	return 1
+}
+
+# Bind $1 to driver $2 the way an operator would: driver_override, unbind
+# from the current driver, drivers_probe.
+bind_to() {
+	local bdf=$1 drv=$2 dir=$SYS/bus/pci/devices/$1
+	echo "$drv" >"$dir/driver_override"
+	[ -e "$dir/driver" ] && echo "$bdf" >"$dir/driver/unbind"
+	echo "$bdf" >"$SYS/bus/pci/drivers_probe"
+	[ "$(dev_driver "$bdf")" = "$drv" ]
+}
+
+# Undo bind_to: clear the override, unbind, let the kernel pick (or not).
+unbind_to_default() {
+	local bdf=$1 dir=$SYS/bus/pci/devices/$1
+	echo >"$dir/driver_override"
+	[ -e "$dir/driver" ] && echo "$bdf" >"$dir/driver/unbind"
+	echo "$bdf" >"$SYS/bus/pci/drivers_probe" 2>/dev/null || true
+}
+
+# A driver-less edu alone in its group; failing that (virtio-iommu gives a
+# device a group only when a driver probes it), a driver-less edu without a
+# group.  Nothing when there is neither.
+find_lone_edu() {
+	local dir bdf g n v d m spare=
+	for dir in "$SYS"/bus/pci/devices/*; do
+		bdf=${dir##*/}
+		read -r v <"$dir/vendor"
+		read -r d <"$dir/device"
+		[ "$v:$d" = 0x1234:0x11e8 ] || continue
+		[ -e "$dir/driver" ] && continue
+		if [ ! -e "$dir/iommu_group" ]; then
+			: "${spare:=$bdf}"
+			continue
+		fi
+		n=0
+		for m in "$dir"/iommu_group/devices/*; do n=$((n + 1)); done
+		[ "$n" = 1 ] && { echo "$bdf"; return 0; }
+	done
+	[ -n "$spare" ] && echo "$spare"
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# iommuctl list/check against the guest kernel's own sysfs, for any topology.
+# Runs as root in a guest, e.g.
+#   tests/vm/run-vm.sh basic bats --tap tests/vm/suites/topology.bats
+# Every expectation is computed from sysfs here (lib.bash), never copied from
+# iommuctl.  Tests that change bindings put them back in teardown.
+#
+# Under TCG each process start costs 0.1-0.5 s, so the tests call iommuctl
+# and jq as few times as they can: don't "simplify" into one jq per field.
+
+bats_require_minimum_version 1.5.0
+load lib
+
+setup_file() {
+	[ -x "$IOMMUCTL" ] || { echo "no binary at IOMMUCTL=$IOMMUCTL" >&2; return 1; }
+}
+
+# A test that rebinds a device names it in UNDO; this puts it back on the
+# driver the kernel picks (none for edu, virtio-pci for virtio-net).
+teardown() {
+	local bdf
+	for bdf in ${UNDO:-}; do unbind_to_default "$bdf"; done
+}
+
+# "driver vfio_cdev verdict group_viable" of device $1 in list -j output $2.
+device_facts() {
+	jq -r --arg a "$1" '.groups[] | .viable as $v | .devices[] | select(.address == $a)
+		| "\(.driver) \(.vfio_cdev) \(.verdict) \($v)"' <<<"$2"
+}
+
+@test "the guest shows the groups its topology file documents" {
+	[ -n "${VM_TOPOLOGY_FILE:-}" ] || skip "not started by run-vm.sh"
+	# shellcheck source=/dev/null
+	. "$VM_TOPOLOGY_FILE"
+	[ "${#TOPO_GROUPS[@]}" -gt 0 ] || skip "$VM_TOPOLOGY documents no groups"
+	want=$(printf '%s\n' "${TOPO_GROUPS[@]}")
+	got=$(for d in "$SYS"/kernel/iommu_groups/*; do
+		[ -d "$d" ] || continue
+		members=
+		for m in "$d"/devices/*; do members+=" ${m##*/}"; done
+		echo "${d##*/}:$members"
+	done | sort -n)
+	[ "$want" = "$got" ] || { diff -u <(echo "$want") <(echo "$got"); false; }
+}
+
+@test "list -j matches sysfs: groups, members, ids, drivers, verdicts, viability" {
+	run --separate-stderr "$IOMMUCTL" list -j
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	json_same "$(sysfs_groups)" "$output"
+}
+
+@test "check -j matches sysfs and exits 0 exactly when every group is viable" {
+	want=$(sysfs_groups | jq -c '. + {viable: (.groups | map(.viable) | all)}')
+	run --separate-stderr "$IOMMUCTL" check -j
+	json_same "$want" "$output"
+	if [[ $want == *'"viable":true}' ]]; then [ "$status" -eq 0 ]; else [ "$status" -eq 1 ]; fi
+}
+
+@test "check -j GROUP answers for that group alone, with its exit status" {
+	all=$(sysfs_groups | jq -c .)
+	# "id viable" per group, expected.
+	mapfile -t want < <(jq -r '.groups[] | "\(.id) \(.viable)"' <<<"$all")
+	[ "${#want[@]}" -gt 0 ] || skip "no IOMMU groups"
+	# At most about 24 calls: every group on small topologies, a spread on big ones.
+	step=$(( (${#want[@]} + 23) / 24 ))
+	sample=()
+	for ((n = 0; n < ${#want[@]}; n += step)); do sample+=("${want[$n]}"); done
+	outs=$BATS_TEST_TMPDIR/outs
+	: >"$outs"
+	for e in "${sample[@]}"; do
+		g=${e% *}
+		rc=0
+		"$IOMMUCTL" check -j "$g" >>"$outs" || rc=$?
+		if [ "${e#* }" = true ]; then want_rc=0; else want_rc=1; fi
+		[ "$rc" = "$want_rc" ] || { echo "check -j $g exited $rc, expected $want_rc"; false; }
+	done
+	# Each answer names exactly its group, with the expected viability.
+	got=$(jq -r '"\([.groups[].id] | map(tostring) | join(",")) \(.viable)"' "$outs")
+	[ "$got" = "$(printf '%s\n' "${sample[@]}")" ] || { diff -u <(printf '%s\n' "${sample[@]}") <(echo "$got"); false; }
+}
+
+@test "binding a lone edu to vfio-pci shows driver vfio-pci and its cdev; unbinding reverts" {
+	[ -d "$SYS/bus/pci/drivers/vfio-pci" ] || skip "vfio-pci is not loaded in this topology"
+	bdf=$(find_lone_edu)
+	[ -n "$bdf" ] || skip "no driver-less edu here"
+	UNDO=$bdf
+	bind_to "$bdf" vfio-pci
+	node=$(echo "$SYS/bus/pci/devices/$bdf"/vfio-dev/vfio*)
+	node=/dev/vfio/devices/${node##*/}
+	[ -c "$node" ]
+
+	run --separate-stderr "$IOMMUCTL" list -j
+	[ "$status" -eq 0 ]
+	[ "$(device_facts "$bdf" "$output")" = "vfio-pci $node vfio true" ]
+	json_same "$(sysfs_groups)" "$output"
+
+	unbind_to_default "$bdf"
+	UNDO=
+	run --separate-stderr "$IOMMUCTL" list -j -d "$bdf"
+	[ "$status" -eq 0 ]
+	[ "$(device_facts "$bdf" "$output")" = "null null driver-less true" ]
+}
+
+@test "a vfio-pci variant driver (virtio_vfio_pci) counts as VFIO" {
+	[ -d "$SYS/bus/pci/drivers/vfio-pci" ] || skip "vfio-pci is not loaded in this topology"
+	bdf=
+	for d in "$SYS"/bus/pci/devices/*; do
+		b=${d##*/}
+		[[ " $LAB_DEVICES " == *" $b "* ]] && continue
+		read -r v <"$d/vendor"
+		read -r c <"$d/class"
+		[ "$v:$c" = 0x1af4:0x020000 ] && [ -e "$d/iommu_group" ] && { bdf=$b; break; }
+	done
+	[ -n "$bdf" ] || skip "no virtio-net device with a group here"
+	modprobe virtio-vfio-pci || skip "no virtio-vfio-pci module"
+	old=$(dev_driver "$bdf")
+	UNDO=$bdf
+	bind_to "$bdf" virtio_vfio_pci
+	[ -e "$SYS/module/vfio_pci_core/holders/virtio_vfio_pci" ]
+
+	run --separate-stderr "$IOMMUCTL" check -j
+	facts=$(device_facts "$bdf" "$output")
+	[[ $facts == "virtio_vfio_pci /dev/vfio/devices/vfio"*" vfio "* ]] || { echo "$facts"; false; }
+	json_same "$(sysfs_groups | jq -c '. + {viable: (.groups | map(.viable) | all)}')" "$output"
+
+	unbind_to_default "$bdf"
+	UNDO=
+	[ "$(dev_driver "$bdf")" = "$old" ]
+}
+
+@test "without vfio-pci loaded no device has a cdev and nothing is on a VFIO driver" {
+	[ ! -d "$SYS/bus/pci/drivers/vfio-pci" ] || skip "vfio-pci is loaded"
+	[ ! -e /dev/iommu ]
+	run --separate-stderr "$IOMMUCTL" list -j
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.groups[].devices[] | select(.vfio_cdev != null or .verdict == "vfio")] | length' <<<"$output")" = 0 ]
+}
+
+@test "snapshot: --sysroot on the extracted tarball reads exactly what the live system shows" {
+	out=$BATS_FILE_TMPDIR/snap
+	"$IOMMUCTL" snapshot "$out.tar" >/dev/null
+	mkdir -p "$out"
+	tar -xf "$out.tar" -C "$out"
+	live=$("$IOMMUCTL" list -j)
+	run --separate-stderr "$IOMMUCTL" --sysroot "$out" list -j
+	[ "$status" -eq 0 ]
+	[ "$live" = "$output" ] || { diff -u <(echo "$live") <(echo "$output") | head -40; false; }
+
+	# Hand the snapshot and the live answers to the host half
+	# (tests/vm/host/snapshot.bats), which reads the snapshot back there.
+	if [ -d /results ] && [ -w /results ]; then
+		cp "$out.tar" /results/snap.tar
+		echo "$live" >/results/snap-list.json
+		"$IOMMUCTL" check -j >/results/snap-check.json || true
+		devs=("$SYS"/bus/pci/devices/*)
+		"$IOMMUCTL" show -j "${devs[@]##*/}" >/results/snap-show.json
+	fi
+}
