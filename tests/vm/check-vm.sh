@@ -10,6 +10,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top" || exit 1
 
+# The guest mounts fresh tmpfs on /tmp and /run, hiding a checkout that
+# lives there (a CI clone in /tmp, say).  Run from a staged copy instead.
+case "$top/" in
+/tmp/* | /run/*)
+	stage=${IOMMUCTL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommuctl}/checkout
+	echo "# vm: $top is hidden inside the guest; staging a copy at $stage"
+	rm -rf "$stage" && mkdir -p "$stage" && cp -a "$top/." "$stage/" || exit 1
+	case "${IOMMUCTL:-}" in "$top"/*) export IOMMUCTL="$stage/${IOMMUCTL#"$top"/}" ;; esac
+	exec "$stage/tests/vm/check-vm.sh" "$@"
+	;;
+esac
+
 topologies=("$@")
 [ ${#topologies[@]} -gt 0 ] || topologies=(basic virtio-iommu)
 
