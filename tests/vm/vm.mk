@@ -1,22 +1,41 @@
-# VM-lab targets, included by the top Makefile.  See tests/vm/README.md.
+# VM-lab targets, included by the top Makefile (which defines BUILD and
+# IOMMUCTL).  See tests/vm/README.md.
+#
+#   make check-vm                  every topology with suites, in parallel
+#   make check-vm VM_TOPOLOGIES="basic virtio-iommu"
+#   make vm-kernel                 build (once; cached) the guest kernel
+#   make probe                     build $(BUILD)/dma-probe
+#   make demo                      boot "basic": a shell on a terminal, else a tour
+#   make vm-shell [VM_TOPOLOGY=x]  boot a topology with a root shell on this terminal
 
-VM_TOPOLOGIES ?= basic virtio-iommu
+VM_TOPOLOGIES ?=
+VM_TOPOLOGY   ?= basic
+VM_PROBE_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g
 
-.PHONY: check-vm vm-kernel demo
+.PHONY: check-vm vm-kernel probe demo vm-shell check-uapi
 
 vm-kernel:
 	tests/vm/build-kernel.sh
 
-# Builds the plain and sanitizer binaries first: the guest runs build-san/.
-check-vm: all san
-	@tests/vm/check-vm.sh $(VM_TOPOLOGIES)
+# The DMA probe is a test tool, not part of the library: plain build, no
+# sanitizers (it runs in the guest next to the binary under test).
+$(BUILD)/dma-probe: tests/dma-probe.c lib/compat/iommufd-uapi.h lib/compat/vfio-uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(VM_PROBE_CFLAGS) -I. -o $@ $<
 
-# A guest with the basic topology: an interactive shell on a terminal, else
-# a scripted tour of list, check and show.
+probe: $(BUILD)/dma-probe
+
+# Our compat uapi headers against the kernel source build-kernel.sh unpacked.
+check-uapi:
+	tests/vm/check-uapi.sh
+
+# The guest runs build-san/iommuctl (IOMMUCTL), so build both.
+check-vm: all san $(BUILD)/dma-probe
+	@DMA_PROBE=$(CURDIR)/$(BUILD)/dma-probe tests/vm/check-vm.sh $(VM_TOPOLOGIES)
+
 demo: all
-	@if [ -t 0 ]; then \
-		IOMMUCTL=$(CURDIR)/build/iommuctl tests/vm/run-vm.sh -i basic bash; \
-	else \
-		IOMMUCTL=$(CURDIR)/build/iommuctl tests/vm/run-vm.sh basic bash -c \
-		'set -x; build/iommuctl list; build/iommuctl check; build/iommuctl show 01:02.0'; \
-	fi
+	@IOMMUCTL=$(CURDIR)/$(BUILD)/iommuctl tests/vm/demo.sh
+
+vm-shell: all $(BUILD)/dma-probe
+	@IOMMUCTL=$(CURDIR)/$(BUILD)/iommuctl DMA_PROBE=$(CURDIR)/$(BUILD)/dma-probe \
+		tests/vm/run-vm.sh -i -e DMA_PROBE $(VM_TOPOLOGY) bash -l

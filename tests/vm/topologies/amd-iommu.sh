@@ -15,6 +15,7 @@
 TOPO_DESC="amd-iommu with the basic devices"
 TOPO_CMDLINE=""
 TOPO_SUITES="topology dma"
+TOPO_GROUP_TYPE=DMA
 topo_qemu_args() {
 	QEMU_ARGS+=(-device amd-iommu,intremap=on)
 	basic_devices "$1"

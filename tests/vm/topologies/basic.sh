@@ -28,6 +28,8 @@ TOPO_CMDLINE="intel_iommu=on"
 TOPO_MODULES="vfio-pci iommufd"
 TOPO_NET=("0000:01:02.0 10.0.2.15/24 10.0.2.2")
 TOPO_SUITES="topology dma objects"
+TOPO_HOST_SUITES="snapshot"
+TOPO_GROUP_TYPE=DMA-FQ
 TOPO_GROUPS=(
 	"0: 0000:00:00.0"
 	"1: 0000:00:03.0"

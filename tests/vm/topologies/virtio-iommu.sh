@@ -18,6 +18,7 @@
 TOPO_DESC="virtio-iommu-pci with the basic devices"
 TOPO_CMDLINE="iommufd.allow_unsafe_interrupts=1"
 TOPO_SUITES="topology dma"
+TOPO_GROUP_TYPE=DMA-FQ
 TOPO_GROUPS=(
 	"0: 0000:00:06.0"
 	"1: 0000:00:05.0"

@@ -1,0 +1,12 @@
+# passthrough: the basic topology with iommu.passthrough=1, so every group's
+# default domain is an identity (no translation) domain.  VFIO and iommufd
+# still isolate a device they own: BIND puts it in a blocking domain and
+# ATTACH in a paging one, so the DMA suite holds here too.
+#
+# Groups the guest shows: those of basic.sh, same numbers and members, all
+# of type "identity".
+. "${BASH_SOURCE[0]%/*}/basic.sh"
+TOPO_DESC="intel-iommu with identity default domains (iommu.passthrough=1)"
+TOPO_CMDLINE="intel_iommu=on iommu.passthrough=1"
+TOPO_SUITES="topology dma"
+TOPO_GROUP_TYPE=identity
