@@ -64,9 +64,6 @@ mount_kernel_fs() {
 	mkdir -p /dev/pts /dev/shm /dev/hugepages
 	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 	mount -t tmpfs -o mode=1777 shm /dev/shm
-	mount -t tmpfs -o mode=1777 tmp /tmp
-	mount -t tmpfs -o mode=0755 run /run
-	mkfifo /run/pid1.wait	# see poweroff_now
 	mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null || true
 	# What udev would create; bash process substitution and bats need them.
 	ln -sfn /proc/self/fd /dev/fd
@@ -77,6 +74,33 @@ mount_kernel_fs() {
 	mkdir -p /results
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /results ||
 		fail "cannot mount the results share"
+}
+
+# Fresh tmpfs on /tmp and /run, as a booted system has; but host
+# directories the run needs (VM_KEEP: the checkout, the binary under test,
+# ...) that live there, a CI clone in /tmp say, stay visible at the same
+# path: they are moved aside and back over the new tmpfs.
+mount_tmp_run() {
+	local p n=0 kept=()
+	for p in ${VM_KEEP:-}; do
+		case $p in
+		/tmp/?* | /run/?*) ;;
+		*) continue ;;
+		esac
+		[ -d "$p" ] || continue
+		mkdir -p "/.vmlab-keep/$n"
+		mount --bind "$p" "/.vmlab-keep/$n" || fail "cannot keep $p visible"
+		kept+=("$p")
+		n=$((n + 1))
+	done
+	mount -t tmpfs -o mode=1777 tmp /tmp
+	mount -t tmpfs -o mode=0755 run /run
+	mkfifo /run/pid1.wait	# see poweroff_now
+	for ((n = 0; n < ${#kept[@]}; n++)); do
+		mkdir -p "${kept[$n]}"
+		mount --move "/.vmlab-keep/$n" "${kept[$n]}" || fail "cannot keep ${kept[$n]} visible"
+		log "kept ${kept[$n]} visible over the fresh tmpfs"
+	done
 }
 
 # The host has no /lib/modules for our kernel: link the build cache's
@@ -140,6 +164,7 @@ stage2() {
 	[ -r /results/vm.conf ] || fail "no vm.conf in the results share"
 	# shellcheck source=/dev/null
 	. /results/vm.conf
+	mount_tmp_run
 	hostname "vm-${VM_TOPOLOGY:-guest}"
 	if [ -n "${VM_TOPOLOGY_FILE:-}" ]; then
 		# shellcheck source=/dev/null

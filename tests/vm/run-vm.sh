@@ -134,6 +134,12 @@ esac
 	printf 'VM_CWD=%q\n' "$top"
 	printf 'VM_MODULES=%q\n' "$kdir/modules/lib/modules/$release"
 	printf 'VM_INTERACTIVE=%q\n' "$interactive"
+	# Host directories the guest must see where it mounts fresh tmpfs
+	# (/tmp, /run): the checkout, the binaries, the payload's directory.
+	keep="$top $(dirname "$IOMMUCTL")"
+	[ -n "${DMA_PROBE:-}" ] && keep+=" $(dirname "$DMA_PROBE")"
+	case $1 in /*) keep+=" $(dirname "$1")" ;; esac
+	printf 'VM_KEEP=%q\n' "$keep${VM_KEEP:+ $VM_KEEP}"
 	printf 'VM_PAYLOAD=('
 	printf '%q ' "$@"
 	printf ')\n'
