@@ -148,6 +148,9 @@ run_payload() {
 	if [ "${VM_INTERACTIVE:-0}" = 1 ]; then
 		# A controlling terminal on the serial line, so job control and
 		# readline work; output goes to the console, not to the share.
+		if [ -n "${VM_TTY_SIZE:-}" ]; then
+			stty -F /dev/ttyS0 rows "${VM_TTY_SIZE% *}" cols "${VM_TTY_SIZE#* }" 2>/dev/null
+		fi
 		setsid -c -w "${VM_PAYLOAD[@]}" <>/dev/ttyS0 >&0 2>&0
 		status=$?
 	else
@@ -178,7 +181,7 @@ stage2() {
 	if declare -F topo_guest_setup >/dev/null; then
 		topo_guest_setup || fail "topology setup of $VM_TOPOLOGY failed"
 	fi
-	export HOME=/root TERM=${TERM:-linux}
+	export HOME=/root TERM=${TERM:-vt100}
 	run_payload
 	poweroff_now
 }

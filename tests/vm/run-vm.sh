@@ -134,6 +134,11 @@ esac
 	printf 'VM_CWD=%q\n' "$top"
 	printf 'VM_MODULES=%q\n' "$kdir/modules/lib/modules/$release"
 	printf 'VM_INTERACTIVE=%q\n' "$interactive"
+	if [ "$interactive" = 1 ]; then
+		# The serial line cannot tell the guest our window size or terminal.
+		printf 'VM_TTY_SIZE=%q\n' "$(stty size 2>/dev/null)"
+		printf 'export TERM=%q\n' "${TERM:-vt100}"
+	fi
 	# Host directories the guest must see where it mounts fresh tmpfs
 	# (/tmp, /run): the checkout, the binaries, the payload's directory.
 	keep="$top $(dirname "$IOMMUCTL")"

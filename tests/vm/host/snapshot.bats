@@ -16,8 +16,9 @@ setup_file() {
 	export IOMMUCTL
 	if [ -z "${VM_RESULTS:-}" ]; then
 		VM_RESULTS=$BATS_FILE_TMPDIR/results
-		tests/vm/run-vm.sh -r "$VM_RESULTS" basic bats --tap -f snapshot tests/vm/suites/topology.bats >&3 2>&1 ||
-			{ echo "the guest half failed" >&2; return 1; }
+		tests/vm/run-vm.sh -r "$VM_RESULTS" basic bats --tap -f snapshot tests/vm/suites/topology.bats \
+			>"$BATS_FILE_TMPDIR/guest.log" 2>&1 ||
+			{ echo "the guest half failed:" >&2; cat "$BATS_FILE_TMPDIR/guest.log" >&2; return 1; }
 	fi
 	export VM_RESULTS
 	[ -s "$VM_RESULTS/snap.tar" ] || { echo "no snap.tar in $VM_RESULTS" >&2; return 1; }
