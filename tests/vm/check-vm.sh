@@ -134,6 +134,7 @@ print_topology() {
 			grep '^run-vm:' "$d/guest.err" | sed 's/^/# /'
 		fi
 	fi
+	# shellcheck source=/dev/null
 	if [ -s "$d/host.tap" ]; then
 		print_tap "$topo (host)" "$d/host.tap"
 		grep -q '^not ok' "$d/host.tap" && comment_file "$d/host.err"

@@ -39,7 +39,7 @@ usage() {
 }
 say() { printf 'run-vm: %s\n' "$*" >&2; }
 
-interactive=0 results= keep=0 verbose=0 envs=()
+interactive=0 results='' keep=0 verbose=0 envs=()
 timeout_s=${VM_TIMEOUT:-300}
 while getopts ':ir:e:t:kvh' opt; do
 	case $opt in
@@ -95,7 +95,8 @@ fi
 : >"$console"
 
 # ---- the topology: QEMU devices, kernel arguments, guest settings -------
-TOPO_CMDLINE= TOPO_MODULES= TOPO_NET=() TOPO_MEM= TOPO_CPUS=
+# shellcheck disable=SC2034 # read by the topology file's functions and the guest
+TOPO_CMDLINE='' TOPO_MODULES='' TOPO_NET=() TOPO_MEM='' TOPO_CPUS=''
 QEMU_ARGS=()
 # shellcheck source=/dev/null
 . "$topo_file"
@@ -179,6 +180,7 @@ args=(
 	-device "virtio-9p-pci,fsdev=vmresults,mount_tag=results,addr=1e.0"
 )
 if [ "$interactive" = 1 ]; then
+	# shellcheck disable=SC2054 # commas are QEMU option syntax
 	args+=(-chardev "stdio,id=con0,mux=on,logfile=$console" -serial chardev:con0 -mon chardev=con0,mode=readline)
 else
 	args+=(-chardev "file,id=con0,path=$console" -serial chardev:con0 -monitor none)
@@ -186,7 +188,7 @@ fi
 
 # Killed ourselves (Ctrl-C, an outer timeout, a CI cancel): take the VM and
 # the log followers down with us, keep the evidence.
-qpid= tails=()
+qpid='' tails=()
 on_signal() {
 	trap - INT TERM HUP
 	[ -n "$qpid" ] && kill -TERM "$qpid" 2>/dev/null

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sets variables for the tests (status, output, ...)
 # Helpers shared by the guest suites (load them with `load lib`).
 #
 # The expected answers are computed here from the guest kernel's sysfs with

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # amd-iommu: the basic devices (see basic.sh) behind QEMU's emulated AMD-Vi
 # with interrupt remapping.  Under TCG QEMU 7.2 needs nothing more (no
 # kernel-irqchip=split, which only matters with KVM; the guest kernel

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # basic: Intel VT-d (with interrupt remapping) and a mix of groups.
 #
 #   00:03.0        edu, alone in its group: the easy case

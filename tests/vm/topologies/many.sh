@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # many: a big machine for benchmarks and for scale: 80 edus under VT-d.
 #
 #   00:08.0-0f.7   64 pcie-root-ports (8 multi-function slots), each with an

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # nomodules: the basic topology, but the guest loads no modules: no vfio,
 # no vfio-pci, no iommufd, hence no /dev/iommu and no VFIO cdevs.  What an
 # operator sees on a host where nobody ran "modprobe vfio-pci" yet.

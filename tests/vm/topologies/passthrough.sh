@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # passthrough: the basic topology with iommu.passthrough=1, so every group's
 # default domain is an identity (no translation) domain.  VFIO and iommufd
 # still isolate a device they own: BIND puts it in a blocking domain and

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2054,SC2206,SC2207 # sourced by run-vm.sh and the guest; QEMU options use commas
 # virtio-iommu: the basic devices (see basic.sh) behind a paravirtual
 # virtio-iommu-pci (00:02.0) described to the guest by the ACPI VIOT table.
 #
