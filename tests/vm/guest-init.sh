@@ -124,18 +124,20 @@ load_modules() {
 
 # TOPO_NET entries: "BDF ADDRESS/PREFIX [GATEWAY]".  The interface is found
 # through sysfs, so the topology does not depend on interface naming.
+# Returns non-zero with a message on stderr; also run by "guest-init.sh
+# net" (see the end of this file) to redo it after a test rebound a NIC.
 setup_net() {
 	local entry bdf addr gw ifdir ifname
 	ip link set lo up
 	for entry in "${TOPO_NET[@]}"; do
 		read -r bdf addr gw <<<"$entry"
 		ifdir=$(ls -d /sys/bus/pci/devices/"$bdf"/net/* /sys/bus/pci/devices/"$bdf"/virtio*/net/* 2>/dev/null | head -n1)
-		[ -n "$ifdir" ] || fail "no network interface on $bdf"
+		[ -n "$ifdir" ] || { echo "no network interface on $bdf" >&2; return 1; }
 		ifname=${ifdir##*/}
-		ip link set "$ifname" up || fail "cannot bring $ifname ($bdf) up"
-		ip addr add "$addr" dev "$ifname" || fail "cannot add $addr to $ifname"
+		ip link set "$ifname" up || { echo "cannot bring $ifname ($bdf) up" >&2; return 1; }
+		ip addr replace "$addr" dev "$ifname" || { echo "cannot add $addr to $ifname" >&2; return 1; }
 		if [ -n "$gw" ]; then
-			ip route add default via "$gw" dev "$ifname" || fail "cannot route via $gw"
+			ip route replace default via "$gw" dev "$ifname" || { echo "cannot route via $gw" >&2; return 1; }
 		fi
 		log "$bdf: $ifname $addr${gw:+ via $gw}"
 	done
@@ -177,7 +179,7 @@ stage2() {
 	log "loading modules: ${TOPO_MODULES:-none}"
 	load_modules
 	log "network"
-	setup_net
+	setup_net 2>>/results/init-error || fail "network setup failed"
 	if declare -F topo_guest_setup >/dev/null; then
 		topo_guest_setup || fail "topology setup of $VM_TOPOLOGY failed"
 	fi
@@ -188,6 +190,14 @@ stage2() {
 
 case "${1:-}" in
 stage2) stage2 ;;
+net)
+	# Not PID 1: a suite redoing the topology's network after rebinding a
+	# NIC (the interface comes back without its address and route).
+	[ $$ != 1 ] || exit 1
+	# shellcheck source=/dev/null
+	. /results/vm.conf && . "$VM_TOPOLOGY_FILE" && setup_net
+	exit
+	;;
 *) stage1 ;;
 esac
 poweroff_now

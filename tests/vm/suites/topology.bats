@@ -20,6 +20,7 @@ setup_file() {
 teardown() {
 	local bdf
 	for bdf in ${UNDO:-}; do unbind_to_default "$bdf"; done
+	if [ -n "${UNDO_NET:-}" ] && [ -n "${VM_TOPOLOGY_FILE:-}" ]; then "$BATS_TEST_DIRNAME/../guest-init.sh" net || true; fi
 }
 
 # "driver vfio_cdev verdict group_viable" of device $1 in list -j output $2.
@@ -141,7 +142,7 @@ find_virtio_net() {
 	[ -n "$bdf" ] || skip "no virtio-net device with a group here"
 	modprobe virtio-vfio-pci || skip "no virtio-vfio-pci module"
 	old=$(dev_driver "$bdf")
-	UNDO=$bdf
+	UNDO=$bdf UNDO_NET=1
 	bind_to "$bdf" virtio_vfio_pci
 	[ -e "$SYS/module/vfio_pci_core/holders/virtio_vfio_pci" ]
 
@@ -151,8 +152,10 @@ find_virtio_net() {
 	json_same "$(sysfs_groups | jq -c '. + {viable: (.groups | map(.viable) | all)}')" "$output"
 
 	unbind_to_default "$bdf"
-	UNDO=
+	UNDO= UNDO_NET=
 	[ "$(dev_driver "$bdf")" = "$old" ]
+	# The interface is back without the topology's address and route.
+	[ -z "${VM_TOPOLOGY_FILE:-}" ] || "$BATS_TEST_DIRNAME/../guest-init.sh" net
 }
 
 @test "without vfio-pci loaded no device has a cdev and nothing is on a VFIO driver" {
