@@ -41,7 +41,9 @@
  * respond (not an edu, bus mastering off, timeout).  One line on stderr
  * says which.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +101,7 @@ enum {
 static const char *prog = "dma-probe";
 static const char *label = "device";	/* what messages call the device */
 
-static int die(int code, const char *fmt, ...)
+static _Noreturn __attribute__((format(printf, 2, 3))) void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,7 +113,7 @@ static int die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static void note(const char *fmt, ...)
+static __attribute__((format(printf, 1, 2))) void note(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,7 +125,7 @@ static void note(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void usage(int code)
+static _Noreturn void usage(int code)
 {
 	FILE *f = code ? stderr : stdout;
 
@@ -453,7 +455,6 @@ static int parse_fd(const char *opt, const char *s)
 
 static int run_exec(char **cmd, int iommufd, int dev, uint32_t ioas)
 {
-	char buf[16];
 	pid_t pid;
 	int st;
 
@@ -462,6 +463,8 @@ static int run_exec(char **cmd, int iommufd, int dev, uint32_t ioas)
 	if (pid < 0)
 		die(EXIT_SETUP, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		char buf[16];
+
 		/* Hand the two fds on: clear close-on-exec, name them in the env. */
 		if (fcntl(iommufd, F_SETFD, 0) || fcntl(dev, F_SETFD, 0))
 			_exit(127);
