@@ -32,6 +32,8 @@ check-uapi:
 # The guest runs build-san/iommuctl (IOMMUCTL), so build both.
 check-vm: all san $(BUILD)/dma-probe
 	@DMA_PROBE=$(CURDIR)/$(BUILD)/dma-probe tests/vm/check-vm.sh $(VM_TOPOLOGIES)
+	@# The launcher must turn a panicking, hung or failing guest into a failure.
+	@bats --tap tests/vm/host/harness.bats
 
 demo: all
 	@IOMMUCTL=$(CURDIR)/$(BUILD)/iommuctl tests/vm/demo.sh

@@ -1,0 +1,33 @@
+#!/usr/bin/env bats
+# The launcher itself: a guest that panics, hangs or whose payload fails must
+# never pass.  Each test boots the bare "probe" topology (a few seconds).
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	cd "$BATS_TEST_DIRNAME/../../.." || return 1
+	export IOMMUCTL=${IOMMUCTL:-$PWD/build/iommuctl}
+}
+
+@test "a payload's exit status comes back unchanged" {
+	run --separate-stderr tests/vm/run-vm.sh probe sh -c 'echo from-guest; exit 3'
+	[ "$status" -eq 3 ] || { echo "status $status; stderr: $stderr"; return 1; }
+	[[ "$output" == *from-guest* ]]
+}
+
+@test "a guest kernel panic is a failure (125) with the console tail shown" {
+	run --separate-stderr tests/vm/run-vm.sh -t 60 probe sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
+	echo "$stderr" | tail -n 20
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"last console lines"* ]]
+	[[ "$stderr" == *"sysrq"* || "$stderr" == *"Kernel panic"* ]]
+}
+
+@test "a hung guest is killed by the timeout and is a failure (125)" {
+	local start=$SECONDS
+	run --separate-stderr tests/vm/run-vm.sh -t 20 probe sleep 600
+	echo "$stderr" | tail -n 10
+	[ "$status" -eq 125 ]
+	[ $((SECONDS - start)) -lt 60 ] || { echo "took $((SECONDS - start))s"; return 1; }
+	[[ "$stderr" == *"last console lines"* ]]
+}
