@@ -117,4 +117,7 @@ int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char *
 int cmd_snapshot(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_help(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
+/* ---- probe (cmd/probe.c) ---- */
+int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
 #endif
