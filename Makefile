@@ -46,7 +46,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean check check-fast check-unit check-cli check-valgrind check-headers san lint bench \
+.PHONY: all man clean check check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -64,7 +64,7 @@ $(BUILD)/man/%: man/%.scd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libiommufd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -106,6 +106,10 @@ check-fast: check-headers lint check-unit check-cli
 check-valgrind: all
 	@IOMMUCTL_PLAIN=$(CURDIR)/build/iommuctl tests/valgrind/run.sh
 
+# Build the Debian packages, lintian them, install, use and remove them (root).
+check-package:
+	@tests/package/run.sh
+
 check: check-fast check-valgrind check-vm
 
 lint:
@@ -127,13 +131,18 @@ install: all
 	ln -sf libiommufd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so.$(SOVERSION)
 	ln -sf libiommufd.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so
 	install -m 0644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/iommufd/
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig
+	@# Written at install time: the paths are those of this install, not of the build.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' lib/libiommufd.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	$(MAKE) man
 	install -m 0644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* 
+	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
 	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
