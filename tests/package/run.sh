@@ -35,8 +35,8 @@ mkdir -p "$src"
 (cd "$src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1
 tap $? "dpkg-buildpackage builds the packages" "$work/build.log"
 
-debs=("$work"/*.deb)
-[ ${#debs[@]} -eq 3 ] && [ -e "${debs[0]}" ]
+debs=("$work"/iommuctl_*.deb "$work"/libiommufd0_*.deb "$work"/libiommufd-dev_*.deb) # not the -dbgsym ones
+[ -e "${debs[0]}" ] && [ -e "${debs[1]}" ] && [ -e "${debs[2]}" ]
 tap $? "three packages: ${debs[*]##*/}"
 
 lintian --fail-on error,warning "$work"/*.changes >"$work/lintian.log" 2>&1
