@@ -120,4 +120,8 @@ int cmd_help(const struct command *cmd, struct global_opts *g, int argc, char **
 /* ---- probe (cmd/probe.c) ---- */
 int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
+/* ---- session: run and exec (cmd/run.c, cmd/session.c, cmd/diagnose.c) ---- */
+int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
 #endif
