@@ -124,4 +124,10 @@ int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char *
 int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
+/* ---- doctor and completion (cmd/doctor.c, cmd/complete.c) ---- */
+
+int cmd_doctor(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+/* `help`, plus the machine interface the completion scripts call: --commands, --options COMMAND. */
+int cmd_help_complete(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
 #endif
