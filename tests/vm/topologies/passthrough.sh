@@ -9,5 +9,5 @@
 . "${BASH_SOURCE[0]%/*}/basic.sh"
 TOPO_DESC="intel-iommu with identity default domains (iommu.passthrough=1)"
 TOPO_CMDLINE="intel_iommu=on iommu.passthrough=1"
-TOPO_SUITES="topology dma"
+TOPO_SUITES="topology dma doctor"
 TOPO_GROUP_TYPE=identity
