@@ -130,4 +130,13 @@ int cmd_doctor(const struct command *cmd, struct global_opts *g, int argc, char 
 /* `help`, plus the machine interface the completion scripts call: --commands, --options COMMAND. */
 int cmd_help_complete(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
+/* ---- binding: bind, unbind, restore (cmd/bind.c) ---- */
+int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+/* For list/show: the device's "journal" object (null when iommuctl did not rebind it). */
+json_object *json_device_journal(const struct iommufd_pci_dev *dev);
+/* Which journal json_device_journal() reads: the one of --sysroot (NULL: the live system). */
+void bind_model_sysroot(const char *sysroot);
+
 #endif

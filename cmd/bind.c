@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bind, unbind, restore: move devices between kernel drivers safely.
+ *
+ * Order of a bind: resolve the names; lock every group involved (sorted, so
+ * two runs never deadlock); read the topology again under the locks (the
+ * other run may have changed it); plan; refuse what is unsafe (a group
+ * left non-viable, a device in use); then bind device by device, each
+ * change journaled first; on the first failure put back every device this
+ * run touched, newest first.
+ *
+ * Environment: IOMMUCTL_JOURNAL_DIR (default /run/iommuctl, or
+ * SYSROOT/run/iommuctl under --sysroot); IOMMUCTL_BIND_TIMEOUT_MS (5000);
+ * IOMMUCTL_TEST_BIND_DELAY_MS, for the VM tests only: sleep that long
+ * after each device is bound, so that a test can kill a group bind in the
+ * middle.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommuctl.h"
+#include "iommufd/bind.h"
+
+struct bind_opts {
+	const char *driver;
+	bool group, dry_run, force, all;
+};
+
+static int on_bind_option(const char *name, const char *arg, void *data)
+{
+	struct bind_opts *o = data;
+
+	if (strcmp(name, "driver") == 0)
+		o->driver = arg;
+	else if (strcmp(name, "group") == 0)
+		o->group = true;
+	else if (strcmp(name, "dry-run") == 0)
+		o->dry_run = true;
+	else if (strcmp(name, "force") == 0)
+		o->force = true;
+	else if (strcmp(name, "all") == 0)
+		o->all = true;
+	return EXIT_OK;
+}
+
+/* ---- the journal as commands see it ---- */
+
+static void journal_dir(const char *sysroot, char *buf, size_t size)
+{
+	const char *env = getenv("IOMMUCTL_JOURNAL_DIR");
+
+	if (env && *env)
+		snprintf(buf, size, "%s", env);
+	else if (sysroot && strcmp(sysroot, "/") != 0)
+		snprintf(buf, size, "%s%s", sysroot, IOMMUFD_JOURNAL_DIR);
+	else
+		snprintf(buf, size, "%s", IOMMUFD_JOURNAL_DIR);
+}
+
+static int new_binder(const char *sysroot, struct iommufd_binder **b)
+{
+	char dir[PATH_MAX];
+	const char *t = getenv("IOMMUCTL_BIND_TIMEOUT_MS");
+
+	journal_dir(sysroot, dir, sizeof(dir));
+	if (iommufd_binder_new(sysroot, dir, b) != 0)
+		return fail(EXIT_FAILURE_IO, "out of memory");
+	if (t && *t)
+		iommufd_binder_set_timeout(*b, (unsigned int)strtoul(t, NULL, 10));
+	return EXIT_OK;
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_time(int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
+}
+
+static json_object *journal_object(const struct iommufd_journal_entry *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "original_driver", str_or_null(e->original_driver));
+	json_object_object_add(o, "original_driver_override", str_or_null(e->original_override));
+	json_object_object_add(o, "driver", json_object_new_string(e->driver));
+	json_object_object_add(o, "bound_at", json_time(e->time));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	return o;
+}
+
+/* For list/show (cmd/model.c): set by bind_model_sysroot(), read once. */
+static struct {
+	bool loaded;
+	const char *sysroot;
+	struct iommufd_journal_entry *entries;
+	size_t count;
+} model_journal;
+
+void bind_model_sysroot(const char *sysroot)
+{
+	model_journal.sysroot = sysroot;
+}
+
+json_object *json_device_journal(const struct iommufd_pci_dev *dev)
+{
+	const char *addr = iommufd_dev_address(dev);
+
+	if (!model_journal.loaded) {
+		struct iommufd_binder *b;
+
+		model_journal.loaded = true;
+		if (new_binder(model_journal.sysroot, &b) == EXIT_OK) {
+			/* An unreadable journal shows as none here; unbind and restore report it. */
+			if (iommufd_binder_journal_list(b, &model_journal.entries, &model_journal.count) != 0)
+				model_journal.count = 0;
+			iommufd_binder_free(b);
+		}
+	}
+	for (size_t i = 0; i < model_journal.count; i++)
+		if (strcmp(model_journal.entries[i].address, addr) == 0)
+			return journal_object(&model_journal.entries[i]);
+	return NULL;
+}
+
+/* ---- locking ---- */
+
+struct locks {
+	int fds[64];
+	size_t count;
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Lock the groups in @ids (sorted, deduplicated here); -1 entries are skipped. */
+static int lock_groups(struct iommufd_binder *b, int *ids, size_t n, struct locks *l)
+{
+	qsort(ids, n, sizeof(*ids), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		int err;
+
+		if (ids[i] < 0 || (i && ids[i] == ids[i - 1]) || l->count == 64)
+			continue;
+		snprintf(name, sizeof(name), "group-%d", ids[i]);
+		err = iommufd_binder_lock(b, name, &l->fds[l->count]);
+		if (err)
+			return fail(err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_PERMISSION : EXIT_FAILURE_IO,
+				    "%s: cannot lock the journal: %s%s", iommufd_binder_journal_dir(b), strerror(-err),
+				    err == -EACCES || err == -EPERM ? " (run as root)" : "");
+		l->count++;
+	}
+	return EXIT_OK;
+}
+
+static void unlock_all(struct locks *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		iommufd_binder_unlock(l->fds[i]);
+	l->count = 0;
+}
+
+static int group_of(const struct iommufd_pci_dev *dev)
+{
+	const struct iommufd_group *g = iommufd_dev_group(dev);
+
+	return g ? (int)iommufd_group_id(g) : -1;
+}
+
+/* ---- output ---- */
+
+static const struct column result_cols[] = {
+	{ "DEVICE", "address", false },   { "GROUP", "iommu_group", true }, { "FROM", "from_driver", false },
+	{ "DRIVER", "driver", false },    { "RESULT", "result", false },    { "CDEV", "vfio_cdev", false },
+	{ NULL, NULL, false },
+};
+
+static int emit(struct global_opts *g, json_object *out, int status)
+{
+	json_object *devs;
+
+	if (g->json)
+		return emit_json(out) && status == EXIT_OK ? EXIT_FAILURE_IO : status;
+	json_object_object_get_ex(out, "devices", &devs);
+	if (json_object_array_length(devs))
+		render_table(result_cols, devs);
+	json_object_put(out);
+	return status;
+}
+
+static void set_result(json_object *row, const char *result)
+{
+	json_object_object_add(row, "result", json_object_new_string(result));
+}
+
+static const char *errno_text(int err)
+{
+	switch (err) {
+	case -ENODEV:
+		return "the device disappeared";
+	case -ENXIO:
+		return "the driver did not take the device (its probe failed; see dmesg)";
+	case -ETIMEDOUT:
+		return "timed out waiting for the device (and its VFIO cdev) to appear";
+	case -EIO:
+		return "the original driver did not take the device back (see dmesg)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int errno_status(int err)
+{
+	return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_PERMISSION : EXIT_FAILURE_IO;
+}
+
+/* ---- bind ---- */
+
+/* "/dev/vfio/devices/vfioN" of a device on a VFIO driver, "" when it has none. */
+static void cdev_name(const char *sysroot, const char *address, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/vfio-dev",
+		 sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "", address);
+	dp = opendir(path);
+	if (!dp)
+		return;
+	while ((d = readdir(dp)))
+		if (strncmp(d->d_name, "vfio", 4) == 0) {
+			snprintf(buf, size, "/dev/vfio/devices/%.32s", d->d_name);
+			break;
+		}
+	closedir(dp);
+}
+
+struct plan_dev {
+	struct iommufd_pci_dev *dev;
+	json_object *row;
+	bool change;  /* not on the target yet */
+	bool touched; /* this run changed it */
+};
+
+static bool planned(struct plan_dev *plan, size_t n, const struct iommufd_pci_dev *dev)
+{
+	for (size_t i = 0; i < n; i++)
+		if (plan[i].dev == dev)
+			return true;
+	return false;
+}
+
+static size_t plan_add(struct plan_dev *plan, size_t n, size_t cap, struct iommufd_pci_dev *dev)
+{
+	if (n < cap && !planned(plan, n, dev))
+		plan[n++] = (struct plan_dev){ .dev = dev };
+	return n;
+}
+
+/* Resolve the names into devices to bind, in command-line order, then siblings. */
+static int make_plan(const struct command *cmd, struct iommufd_topo *topo, char **names, int count, bool group,
+		     struct plan_dev *plan, size_t cap, size_t *n)
+{
+	size_t named;
+
+	*n = 0;
+	for (int i = 0; i < count; i++) {
+		struct iommufd_pci_dev *dev;
+		struct iommufd_group *grp;
+		int status = resolve_target(cmd, topo, names[i], true, &dev, &grp);
+
+		if (status != EXIT_OK)
+			return status;
+		if (dev) {
+			*n = plan_add(plan, *n, cap, dev);
+			continue;
+		}
+		/* A group named: every endpoint of it; bridges stay where they are. */
+		for (size_t j = 0; j < iommufd_group_dev_count(grp); j++)
+			if (!iommufd_dev_is_bridge(iommufd_group_dev(grp, j)))
+				*n = plan_add(plan, *n, cap, iommufd_group_dev(grp, j));
+	}
+	if (!group)
+		return EXIT_OK;
+	/* --group: the siblings that would keep the group non-viable. */
+	named = *n;
+	for (size_t i = 0; i < named; i++) {
+		struct iommufd_group *grp = iommufd_dev_group(plan[i].dev);
+
+		for (size_t j = 0; grp && j < iommufd_group_dev_count(grp); j++) {
+			struct iommufd_pci_dev *s = iommufd_group_dev(grp, j);
+
+			if (!iommufd_dev_is_bridge(s) && iommufd_dev_verdict(s) == IOMMUFD_VERDICT_BLOCKING)
+				*n = plan_add(plan, *n, cap, s);
+		}
+	}
+	return EXIT_OK;
+}
+
+/* Refuse a bind that leaves a group non-viable; names the devices that keep it so. */
+static int check_viability(struct plan_dev *plan, size_t n, bool vfio_target, bool force)
+{
+	char msg[1024];
+	int status = EXIT_OK;
+
+	if (!vfio_target)
+		return EXIT_OK;
+	for (size_t i = 0; i < n; i++)
+		iommufd_topo_assume_vfio(plan[i].dev);
+	for (size_t i = 0; i < n; i++) {
+		const struct iommufd_group *grp = iommufd_dev_group(plan[i].dev);
+		size_t used = 0;
+		bool seen = false;
+
+		if (!grp || iommufd_group_viable(grp))
+			continue;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || iommufd_dev_group(plan[k].dev) == grp;
+		if (seen)
+			continue;
+		msg[0] = '\0';
+		for (size_t j = 0; j < iommufd_group_dev_count(grp); j++) {
+			const struct iommufd_pci_dev *s = iommufd_group_dev(grp, j);
+
+			if (iommufd_dev_verdict(s) == IOMMUFD_VERDICT_BLOCKING && used < sizeof(msg))
+				used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s on %s", used ? ", " : "",
+							 iommufd_dev_address(s), iommufd_dev_driver(s));
+		}
+		if (force) {
+			fprintf(stderr, "iommuctl: warning: group %u stays non-viable (%s): --force given\n",
+				iommufd_group_id(grp), msg);
+			continue;
+		}
+		status = fail(EXIT_UNSAFE,
+			      "group %u would not be viable: %s would stay on %s; bind the whole group with --group, "
+			      "or name %s too (--force binds anyway)",
+			      iommufd_group_id(grp), msg, strchr(msg, ',') ? "their drivers" : "its driver",
+			      strchr(msg, ',') ? "them" : "it");
+	}
+	return status;
+}
+
+/* Refuse to unbind a device something uses; names the user. */
+static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bool force)
+{
+	int status = EXIT_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *drv = iommufd_dev_driver(plan[i].dev);
+		struct iommufd_dev_user *users;
+		size_t count;
+		char msg[1024];
+		size_t used = 0;
+		json_object *arr;
+
+		if (!plan[i].change || !drv)
+			continue;
+		if (iommufd_dev_users(sysroot, iommufd_dev_address(plan[i].dev), &users, &count) != 0 || !count)
+			continue;
+		arr = json_object_new_array();
+		for (size_t k = 0; k < count; k++) {
+			json_object *u = json_object_new_object();
+
+			json_object_object_add(u, "kind", json_object_new_string(users[k].kind));
+			json_object_object_add(u, "name", json_object_new_string(users[k].name));
+			json_object_object_add(u, "what", json_object_new_string(users[k].what));
+			json_object_array_add(arr, u);
+			if (used < sizeof(msg))
+				used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s %s", k ? "; " : "",
+							 users[k].name, users[k].what);
+		}
+		json_object_object_add(plan[i].row, "in_use", arr);
+		free(users);
+		if (force) {
+			fprintf(stderr, "iommuctl: warning: %s: unbinding %s although %s: --force given\n",
+				iommufd_dev_address(plan[i].dev), drv, msg);
+			continue;
+		}
+		status = fail(EXIT_UNSAFE, "%s: refusing to unbind %s: %s (--force unbinds anyway)",
+			      iommufd_dev_address(plan[i].dev), drv, msg);
+		set_result(plan[i].row, "refused");
+	}
+	return status;
+}
+
+/* Put back every device this run touched, newest first; false when one could not be. */
+static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n, char *names, size_t size)
+{
+	bool ok = true;
+	size_t used = 0;
+
+	names[0] = '\0';
+	for (size_t i = n; i-- > 0;) {
+		int err;
+
+		if (!plan[i].touched)
+			continue;
+		err = iommufd_binder_restore(b, iommufd_dev_address(plan[i].dev));
+		if (err && err != -ENODEV) {
+			fail(EXIT_FAILURE_IO, "%s: could not put the device back: %s; run 'iommuctl restore --all'",
+			     iommufd_dev_address(plan[i].dev), errno_text(err));
+			set_result(plan[i].row, "restore-failed");
+			ok = false;
+			continue;
+		}
+		if (plan[i].row) {
+			json_object *r;
+
+			if (!json_object_object_get_ex(plan[i].row, "result", &r) ||
+			    strcmp(json_object_get_string(r), "failed") != 0)
+				set_result(plan[i].row, "rolled-back");
+		}
+		if (used < size)
+			used += (size_t)snprintf(names + used, size - used, "%s%s", used ? ", " : "",
+						 iommufd_dev_address(plan[i].dev));
+	}
+	return ok;
+}
+
+static int do_bind(const struct command *cmd, struct global_opts *g, struct bind_opts *o, char **names, int count)
+{
+	struct plan_dev plan[256];
+	struct iommufd_topo *topo;
+	struct iommufd_binder *b;
+	struct locks locks = { .count = 0 };
+	json_object *out, *devs;
+	int ids[256], status, err;
+	size_t n, nids = 0;
+	bool vfio_target, driver_missing = false;
+	const char *delay = getenv("IOMMUCTL_TEST_BIND_DELAY_MS");
+
+	status = new_binder(g->sysroot, &b);
+	if (status)
+		return status;
+	err = iommufd_binder_driver_load(b, o->driver);
+	if (err == -EINVAL) {
+		iommufd_binder_free(b);
+		return usage_error(cmd, "%s: not a driver name", o->driver);
+	}
+	if (err) {
+		/* A dry run does not load modules; it says that it would have to. */
+		if (!o->dry_run) {
+			iommufd_binder_free(b);
+			return fail(EXIT_NOT_FOUND,
+				    "%s: no such driver (not in /sys/bus/pci/drivers, and modprobe found no module of "
+				    "that name)",
+				    o->driver);
+		}
+		driver_missing = true;
+	}
+	vfio_target = iommufd_binder_driver_is_vfio(b, o->driver) || strcmp(o->driver, "vfio-pci") == 0 ||
+		      strcmp(o->driver, "pci-stub") == 0;
+
+	/* Resolve once to learn the groups, lock them, then read everything again. */
+	topo = load_topology(g, 0, &status);
+	if (!topo)
+		goto out_binder;
+	status = make_plan(cmd, topo, names, count, o->group, plan, 256, &n);
+	for (size_t i = 0; status == EXIT_OK && i < n && nids < 256; i++)
+		ids[nids++] = group_of(plan[i].dev);
+	iommufd_topo_free(topo);
+	topo = NULL;
+	if (status)
+		goto out_binder;
+	if (!o->dry_run) {
+		status = lock_groups(b, ids, nids, &locks);
+		if (status)
+			goto out_binder;
+	}
+	topo = load_topology(g, IOMMUFD_TOPO_HOLDERS, &status);
+	if (!topo)
+		goto out_locks;
+	status = make_plan(cmd, topo, names, count, o->group, plan, 256, &n);
+	if (status)
+		goto out_topo;
+
+	out = json_object_new_object();
+	devs = json_object_new_array();
+	json_object_object_add(out, "driver", json_object_new_string(o->driver));
+	json_object_object_add(out, "dry_run", json_object_new_boolean(o->dry_run));
+	json_object_object_add(out, "devices", devs);
+	for (size_t i = 0; i < n; i++) {
+		const char *drv = iommufd_dev_driver(plan[i].dev);
+		json_object *row = json_object_new_object();
+
+		plan[i].row = row;
+		plan[i].change = !drv || strcmp(drv, o->driver) != 0;
+		json_object_object_add(row, "address", json_object_new_string(iommufd_dev_address(plan[i].dev)));
+		json_object_object_add(row, "iommu_group",
+				       group_of(plan[i].dev) >= 0 ? json_object_new_int(group_of(plan[i].dev)) : NULL);
+		json_object_object_add(row, "from_driver", str_or_null(drv));
+		json_object_object_add(row, "from_driver_override", str_or_null(iommufd_dev_driver_override(plan[i].dev)));
+		json_object_object_add(row, "driver", json_object_new_string(o->driver));
+		json_object_object_add(row, "in_use", json_object_new_array());
+		json_object_object_add(row, "vfio_cdev", str_or_null(iommufd_dev_vfio_cdev(plan[i].dev)));
+		set_result(row, plan[i].change ? (o->dry_run ? "would-bind" : "pending") : "already-bound");
+		json_object_array_add(devs, row);
+	}
+	json_object_object_add(out, "rolled_back", json_object_new_boolean(false));
+
+	status = check_viability(plan, n, vfio_target, o->force);
+	if (check_in_use(g->sysroot, plan, n, o->force) != EXIT_OK)
+		status = EXIT_UNSAFE;
+	if (status == EXIT_OK && !o->dry_run)
+		for (size_t i = 0; i < n; i++) {
+			const struct iommufd_pci_dev *d = plan[i].dev;
+
+			if (plan[i].change && iommufd_dev_holder_count(d)) {
+				const struct iommufd_holder *h = iommufd_dev_holder(d, 0);
+
+				status = fail(EXIT_UNSAFE, "%s: held by process %d (%s) through %s; stop it first",
+					      iommufd_dev_address(d), (int)h->pid, h->command, h->path);
+			}
+		}
+	if (status != EXIT_OK) {
+		for (size_t i = 0; i < n; i++) {
+			json_object *r;
+
+			if (json_object_object_get_ex(plan[i].row, "result", &r) &&
+			    (strcmp(json_object_get_string(r), "pending") == 0 ||
+			     strcmp(json_object_get_string(r), "would-bind") == 0))
+				set_result(plan[i].row, "not-attempted");
+		}
+		status = emit(g, out, status);
+		goto out_topo;
+	}
+	if (o->dry_run) {
+		for (size_t i = 0; i < n; i++)
+			if (plan[i].change && !g->json)
+				printf("would bind %s to %s (now %s)%s\n", iommufd_dev_address(plan[i].dev), o->driver,
+				       iommufd_dev_driver(plan[i].dev) ? iommufd_dev_driver(plan[i].dev) : "driver-less",
+				       driver_missing ? ", after loading its module" : "");
+		status = emit(g, out, EXIT_OK);
+		goto out_topo;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		const char *addr = iommufd_dev_address(plan[i].dev);
+		char drv[64], ovr[64], cdev[64] = "";
+
+		if (!plan[i].change)
+			continue;
+		plan[i].touched = true;
+		err = iommufd_binder_bind(b, addr, o->driver, group_of(plan[i].dev));
+		if (err) {
+			char back[1024];
+			bool ok;
+
+			set_result(plan[i].row, "failed");
+			json_object_object_add(plan[i].row, "error", json_object_new_string(errno_text(err)));
+			ok = roll_back(b, plan, n, back, sizeof(back));
+			json_object_object_add(out, "rolled_back", json_object_new_boolean(ok));
+			for (size_t k = i + 1; k < n; k++)
+				if (plan[k].change)
+					set_result(plan[k].row, "not-attempted");
+			if (!ok)
+				status = fail(EXIT_FAILURE_IO, "%s: binding to %s failed: %s; NOT everything could be put back",
+					      addr, o->driver, errno_text(err));
+			else if (err == -EACCES || err == -EPERM || err == -EROFS)
+				status = fail(EXIT_PERMISSION, "%s: cannot bind: %s (run as root)", addr, errno_text(err));
+			else
+				status = fail(EXIT_PARTIAL, "%s: binding to %s failed: %s; rolled back %s to where %s",
+					      addr, o->driver, errno_text(err), back[0] ? back : "nothing",
+					      strchr(back, ',') ? "they were" : "it was");
+			goto out_emit;
+		}
+		if (iommufd_binder_state(b, addr, drv, ovr) == 0 && iommufd_binder_driver_is_vfio(b, o->driver))
+			cdev_name(g->sysroot, addr, cdev, sizeof(cdev));
+		json_object_object_add(plan[i].row, "vfio_cdev", str_or_null(cdev));
+		set_result(plan[i].row, "bound");
+		if (delay && *delay)
+			usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
+	}
+out_emit:
+	status = emit(g, out, status);
+out_topo:
+	iommufd_topo_free(topo);
+out_locks:
+	unlock_all(&locks);
+out_binder:
+	iommufd_binder_free(b);
+	return status;
+}
+
+int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv)
+{
+	struct bind_opts o = { .driver = "vfio-pci" };
+	int status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
+
+	if (first < 0)
+		return status;
+	if (first == argc)
+		return usage_error(cmd, "bind: name a device (0000:01:00.0, 01:00.0, eth0) or a group number");
+	if (argc - first > 128)
+		return usage_error(cmd, "bind: too many arguments (at most 128)");
+	return do_bind(cmd, g, &o, argv + first, argc - first);
+}
+
+/* ---- unbind and restore ---- */
+
+static json_object *restore_row(const struct iommufd_journal_entry *e, const char *now)
+{
+	json_object *row = json_object_new_object();
+
+	json_object_object_add(row, "address", json_object_new_string(e->address));
+	json_object_object_add(row, "iommu_group", e->group >= 0 ? json_object_new_int(e->group) : NULL);
+	json_object_object_add(row, "from_driver", str_or_null(now));
+	json_object_object_add(row, "driver", str_or_null(e->original_driver));
+	json_object_object_add(row, "driver_override", str_or_null(e->original_override));
+	return row;
+}
+
+static const struct column restore_cols[] = {
+	{ "DEVICE", "address", false }, { "GROUP", "iommu_group", true }, { "FROM", "from_driver", false },
+	{ "DRIVER", "driver", false },  { "RESULT", "result", false },    { NULL, NULL, false },
+};
+
+/* Restore the entries @e (under their group locks); returns the worst status. */
+static int restore_entries(struct iommufd_binder *b, struct iommufd_journal_entry *e, size_t n, json_object *devs)
+{
+	int status = EXIT_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		char name[40], drv[64], ovr[64];
+		json_object *row;
+		int fd, err;
+
+		if (e[i].group >= 0)
+			snprintf(name, sizeof(name), "group-%d", e[i].group);
+		else
+			snprintf(name, sizeof(name), "device-%s", e[i].address);
+		err = iommufd_binder_lock(b, name, &fd);
+		if (err)
+			return fail(errno_status(err), "%s: cannot lock the journal: %s", iommufd_binder_journal_dir(b),
+				    strerror(-err));
+		(void)iommufd_binder_state(b, e[i].address, drv, ovr);
+		row = restore_row(&e[i], drv);
+		err = iommufd_binder_restore(b, e[i].address);
+		iommufd_binder_unlock(fd);
+		if (err == -ENOENT) {
+			set_result(row, "already-restored"); /* another run did it meanwhile */
+		} else if (err == -ENODEV) {
+			set_result(row, "gone");
+			fprintf(stderr, "iommuctl: %s: the device is gone; its journal entry was dropped\n", e[i].address);
+		} else if (err) {
+			set_result(row, "failed");
+			status = fail(errno_status(err), "%s: could not put it back on %s: %s", e[i].address,
+				      e[i].original_driver[0] ? e[i].original_driver : "no driver", errno_text(err));
+		} else {
+			set_result(row, "restored");
+		}
+		json_object_array_add(devs, row);
+	}
+	return status;
+}
+
+static int emit_restore(struct global_opts *g, json_object *out, int status)
+{
+	json_object *devs;
+
+	if (g->json)
+		return emit_json(out) && status == EXIT_OK ? EXIT_FAILURE_IO : status;
+	json_object_object_get_ex(out, "devices", &devs);
+	if (json_object_array_length(devs))
+		render_table(restore_cols, devs);
+	json_object_put(out);
+	return status;
+}
+
+int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char **argv)
+{
+	struct bind_opts o = { 0 };
+	struct iommufd_journal_entry todo[256];
+	struct iommufd_topo *topo;
+	struct iommufd_binder *b;
+	size_t n = 0;
+	int status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
+
+	if (first < 0)
+		return status;
+	if (first == argc)
+		return usage_error(cmd, "unbind: name a device (0000:01:00.0, 01:00.0, eth0) or a group number");
+	topo = load_topology(g, IOMMUFD_TOPO_HOLDERS, &status);
+	if (!topo)
+		return status;
+	status = new_binder(g->sysroot, &b);
+	/* Every name is checked before anything changes. */
+	for (int i = first; status == EXIT_OK && i < argc; i++) {
+		struct iommufd_pci_dev *dev;
+		struct iommufd_group *grp;
+		size_t before = n;
+
+		status = resolve_target(cmd, topo, argv[i], true, &dev, &grp);
+		if (status)
+			break;
+		for (size_t j = 0; j < (dev ? 1 : iommufd_group_dev_count(grp)) && n < 256; j++) {
+			struct iommufd_pci_dev *d = dev ? dev : iommufd_group_dev(grp, j);
+			int err = iommufd_binder_journal(b, iommufd_dev_address(d), &todo[n]);
+			bool dup = false;
+
+			for (size_t k = 0; k < n; k++)
+				dup = dup || strcmp(todo[k].address, iommufd_dev_address(d)) == 0;
+			if (err == 0 && !dup) {
+				if (iommufd_dev_holder_count(d) && !o.force) {
+					const struct iommufd_holder *h = iommufd_dev_holder(d, 0);
+
+					status = fail(EXIT_UNSAFE,
+						      "%s: held by process %d (%s) through %s; stop it first (--force unbinds "
+						      "anyway, and waits until it lets go)",
+						      iommufd_dev_address(d), (int)h->pid, h->command, h->path);
+					break;
+				}
+				n++;
+			} else if (err && err != -ENOENT) {
+				status = fail(EXIT_FAILURE_IO, "%s: unreadable journal entry in %s: %s", iommufd_dev_address(d),
+					      iommufd_binder_journal_dir(b), strerror(-err));
+				break;
+			}
+		}
+		if (status == EXIT_OK && n == before) {
+			if (dev)
+				status = fail(EXIT_NOT_FOUND,
+					      "%s: iommuctl did not bind this device (no entry in %s/devices); it stays on "
+					      "%s",
+					      iommufd_dev_address(dev), iommufd_binder_journal_dir(b),
+					      iommufd_dev_driver(dev) ? iommufd_dev_driver(dev) : "no driver");
+			else
+				status = fail(EXIT_NOT_FOUND, "group %u: iommuctl bound none of its devices",
+					      iommufd_group_id(grp));
+		}
+	}
+	iommufd_topo_free(topo);
+	if (status == EXIT_OK) {
+		json_object *devs = json_object_new_array(), *out = json_object_new_object();
+
+		json_object_object_add(out, "devices", devs);
+		status = restore_entries(b, todo, n, devs);
+		status = emit_restore(g, out, status);
+	}
+	if (b)
+		iommufd_binder_free(b);
+	return status;
+}
+
+int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char **argv)
+{
+	struct bind_opts o = { 0 };
+	struct iommufd_journal_entry *e;
+	struct iommufd_binder *b;
+	json_object *out, *devs;
+	size_t n;
+	int err, status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
+
+	if (first < 0)
+		return status;
+	if (first != argc)
+		return usage_error(cmd, "restore: no arguments expected (to give back some devices: iommuctl unbind DEV)");
+	if (!o.all)
+		return usage_error(cmd, "restore: say --all (every device in the journal is put back)");
+	status = new_binder(g->sysroot, &b);
+	if (status)
+		return status;
+	err = iommufd_binder_journal_list(b, &e, &n);
+	if (err) {
+		status = fail(errno_status(err), "%s: cannot read the journal: %s", iommufd_binder_journal_dir(b),
+			      strerror(-err));
+		iommufd_binder_free(b);
+		return status;
+	}
+	out = json_object_new_object();
+	devs = json_object_new_array();
+	json_object_object_add(out, "devices", devs);
+	status = restore_entries(b, e, n, devs);
+	free(e);
+	iommufd_binder_free(b);
+	return emit_restore(g, out, status);
+}
