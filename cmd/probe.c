@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "iommuctl.h"
+#include "iommufd/bind.h"
 #include "iommufd/iommufd.h"
 
 #include "diagnose.h"
@@ -83,7 +84,10 @@ struct probe {
 	/* the binding before, during and after */
 	char orig_driver[64];   /* "" when none */
 	char orig_override[64]; /* "" when none */
-	bool rebound;           /* we changed the binding */
+	bool rebound;           /* we changed the binding (the journal has an entry) */
+	struct iommufd_binder *binder;
+	int group;              /* IOMMU group, -1 when none yet */
+	int lock_fd;            /* the binder's lock on the group, -1 when not held */
 	char cdev[64];
 	uint32_t ioas_id, hwpt_id;
 	uint64_t iova;
@@ -160,20 +164,6 @@ static int probe_option(const char *name, const char *arg, void *data)
 
 /* ---- sysfs, for the binding ---- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-	size_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		err = -errno;
-	if (close(fd) != 0 && !err)
-		err = -errno;
-	return err;
-}
-
 /* The first line of a sysfs file; -errno when it cannot be read. */
 static int read_line(const char *path, char *buf, size_t size)
 {
@@ -189,25 +179,6 @@ static int read_line(const char *path, char *buf, size_t size)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return err;
-}
-
-/* The driver bound to @address now, "" when none. */
-static void current_driver(const char *address, char *buf, size_t size)
-{
-	char path[128], target[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", address);
-	/* Driver names are short; a longer one is cut (and then never matches). */
-	n = readlink(path, target, sizeof(target) - 1);
-	buf[0] = '\0';
-	if (n > 0) {
-		const char *slash;
-
-		target[n] = '\0';
-		slash = strrchr(target, '/');
-		snprintf(buf, size, "%.63s", slash ? slash + 1 : target);
-	}
 }
 
 /* The VFIO cdev of @address as /dev/vfio/devices/vfioN, once sysfs and devtmpfs both have it. */
@@ -237,26 +208,6 @@ static bool cdev_ready(const char *address, char *cdev, size_t size)
 	}
 	closedir(dir);
 	return ok;
-}
-
-static int write_override(const char *address, const char *driver)
-{
-	char path[128], text[72];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", address);
-	/* A lone newline clears it. */
-	snprintf(text, sizeof(text), "%s\n", driver);
-	return write_file(path, text);
-}
-
-static int unbind_current(const char *address)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", address);
-	if (access(path, F_OK) != 0)
-		return 0;
-	return write_file(path, address);
 }
 
 /* ---- the JSON of a step ---- */
@@ -368,7 +319,7 @@ static void diagnosed(struct probe *p, enum step s, enum diag_step what, int err
 }
 
 
-/* ---- binding to vfio-pci and back ---- */
+/* ---- binding to vfio-pci and back (libiommufd's binder: journaled, restorable) ---- */
 
 static bool driver_loaded(const char *name)
 {
@@ -378,12 +329,16 @@ static bool driver_loaded(const char *name)
 	return access(path, F_OK) == 0;
 }
 
-/* Bind to vfio-pci (driver_override, unbind, drivers_probe) and wait for the cdev. */
+/*
+ * Bind to vfio-pci through the binder: the journal entry under
+ * /run/iommuctl is written first, so that a probe killed before its restore
+ * leaves what 'iommuctl restore' needs; then driver_override, unbind,
+ * drivers_probe, and a wait for the cdev.
+ */
 static void bind_vfio(struct probe *p)
 {
-	char drv[64];
+	char drv[64] = "", override[64] = "";
 	int err;
-	uint64_t deadline;
 
 	step_start(p);
 	if (!driver_loaded("vfio-pci")) {
@@ -391,69 +346,79 @@ static void bind_vfio(struct probe *p)
 			  "the vfio-pci driver is not loaded: modprobe vfio-pci (kernel option CONFIG_VFIO_PCI)");
 		return;
 	}
-	p->rebound = true;
-	err = write_override(p->address, "vfio-pci");
-	if (!err)
-		err = unbind_current(p->address);
-	if (!err)
-		err = write_file("/sys/bus/pci/drivers_probe", p->address);
-	current_driver(p->address, drv, sizeof(drv));
-	if (strcmp(drv, "vfio-pci") != 0) {
-		if (err == -EACCES || err == -EPERM)
-			step_fail(p, STEP_BIND, err, EXIT_PERMISSION,
-				  "cannot change the device's driver: permission denied (run as root)");
-		else
-			step_fail(p, STEP_BIND, err, EXIT_NO, "vfio-pci did not take the device%s%s%s",
-				  err ? " (" : "", err ? strerror(-err) : "",
-				  err ? "): see dmesg" : "; see dmesg");
+	err = iommufd_binder_new(NULL, NULL, &p->binder);
+	if (err) {
+		step_fail(p, STEP_BIND, err, EXIT_FAILURE_IO, "out of memory");
 		return;
 	}
-	deadline = now_ns() + (uint64_t)p->opts->timeout_ms * 1000000u;
-	while (!cdev_ready(p->address, p->cdev, sizeof(p->cdev))) {
-		if (now_ns() > deadline) {
-			char path[128];
+	iommufd_binder_set_timeout(p->binder, (unsigned int)p->opts->timeout_ms);
+	/* The lock 'iommuctl bind' takes too: the two never change one group at once. */
+	{
+		char name[40];
 
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", p->address);
-			if (access(path, F_OK) != 0)
-				step_fail(p, STEP_BIND, -ENODEV, EXIT_UNSUPPORTED,
-					  "bound to vfio-pci, but no VFIO cdev appeared in %ld ms: the kernel lacks "
-					  "CONFIG_VFIO_DEVICE_CDEV (only the legacy /dev/vfio/N group interface)",
-					  p->opts->timeout_ms);
-			else
-				step_fail(p, STEP_BIND, -ETIMEDOUT, EXIT_NO,
-					  "bound to vfio-pci, but %s did not appear in /dev within %ld ms (devtmpfs or udev)",
-					  p->cdev[0] ? p->cdev : "the cdev", p->opts->timeout_ms);
-			return;
-		}
-		usleep(1000);
+		if (p->group >= 0)
+			snprintf(name, sizeof(name), "group-%d", p->group);
+		else
+			snprintf(name, sizeof(name), "device-%s", p->address);
+		err = iommufd_binder_lock(p->binder, name, &p->lock_fd);
 	}
-	step_ok(p, STEP_BIND, "bound to vfio-pci (was %s), %s", p->orig_driver[0] ? p->orig_driver : "driver-less",
-		p->cdev);
+	if (!err)
+		err = iommufd_binder_bind(p->binder, p->address, "vfio-pci", p->group);
+	if (err != -EACCES && err != -EPERM && err != -EROFS)
+		p->rebound = true; /* whatever happened, the journal says how to go back */
+	if (!err && !cdev_ready(p->address, p->cdev, sizeof(p->cdev)))
+		err = -ETIMEDOUT;
+	if (!err) {
+		step_ok(p, STEP_BIND, "bound to vfio-pci (was %s), %s; journal in %s",
+			p->orig_driver[0] ? p->orig_driver : "driver-less", p->cdev, iommufd_binder_journal_dir(p->binder));
+		return;
+	}
+	(void)iommufd_binder_state(p->binder, p->address, drv, override);
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+	case -EROFS:
+		step_fail(p, STEP_BIND, err, EXIT_PERMISSION,
+			  "cannot change the device's driver or write the journal in %s: %s (run as root)",
+			  iommufd_binder_journal_dir(p->binder), strerror(-err));
+		break;
+	case -ENXIO:
+		step_fail(p, STEP_BIND, err, EXIT_NO, "vfio-pci did not take the device (its probe failed; see dmesg)");
+		break;
+	case -ETIMEDOUT: {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", p->address);
+		if (strcmp(drv, "vfio-pci") == 0 && access(path, F_OK) != 0)
+			step_fail(p, STEP_BIND, -ENODEV, EXIT_UNSUPPORTED,
+				  "bound to vfio-pci, but no VFIO cdev appeared: the kernel lacks CONFIG_VFIO_DEVICE_CDEV "
+				  "(only the legacy /dev/vfio/N group interface)");
+		else if (strcmp(drv, "vfio-pci") == 0)
+			step_fail(p, STEP_BIND, err, EXIT_NO,
+				  "bound to vfio-pci, but its cdev did not appear in /dev/vfio/devices within %ld ms "
+				  "(devtmpfs or udev)", p->opts->timeout_ms);
+		else
+			step_fail(p, STEP_BIND, err, EXIT_NO, "the device was not on vfio-pci within %ld ms (it is on %s)",
+				  p->opts->timeout_ms, drv[0] ? drv : "no driver");
+		break;
+	}
+	default:
+		step_fail(p, STEP_BIND, err, EXIT_FAILURE_IO, "binding to vfio-pci failed: %s", strerror(-err));
+		break;
+	}
 }
 
-/* Put back the driver and driver_override found at the start. */
+/* Put back the driver and driver_override found at the start, from the journal. */
 static void restore(struct probe *p)
 {
-	char drv[64], override[64] = "", path[128];
+	char drv[64] = "", override[64] = "";
 	int err;
 
 	step_start(p);
-	err = unbind_current(p->address);
-	if (!err)
-		err = write_override(p->address, p->orig_override);
-	if (!err && p->orig_driver[0]) {
-		/* drivers_probe fails when no driver takes the device: the check below says it. */
-		(void)write_file("/sys/bus/pci/drivers_probe", p->address);
-		current_driver(p->address, drv, sizeof(drv));
-		if (strcmp(drv, p->orig_driver) != 0) {
-			snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", p->orig_driver);
-			(void)write_file(path, p->address);
-		}
-	}
-	current_driver(p->address, drv, sizeof(drv));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", p->address);
-	if (read_line(path, override, sizeof(override)) != 0 || strcmp(override, "(null)") == 0)
-		override[0] = '\0';
+	err = iommufd_binder_restore(p->binder, p->address);
+	if (err == -ENOENT)
+		err = 0; /* the bind failed before its journal entry: nothing was changed */
+	(void)iommufd_binder_state(p->binder, p->address, drv, override);
 	if (!err && strcmp(drv, p->orig_driver) == 0 && strcmp(override, p->orig_override) == 0) {
 		step_ok(p, STEP_RESTORE, "back on %s%s%s", p->orig_driver[0] ? p->orig_driver : "no driver",
 			p->orig_override[0] ? ", driver_override " : "", p->orig_override);
@@ -461,10 +426,9 @@ static void restore(struct probe *p)
 	}
 	step_fail(p, STEP_RESTORE, err, err == -EACCES ? EXIT_PERMISSION : EXIT_FAILURE_IO,
 		  "could not put the device back: it is on %s with driver_override \"%s\", it was on %s with \"%s\"%s%s; "
-		  "fix by hand: echo %s > /sys/bus/pci/devices/%s/driver_override",
+		  "the journal keeps the entry: run 'iommuctl restore %s'",
 		  drv[0] ? drv : "no driver", override, p->orig_driver[0] ? p->orig_driver : "no driver",
-		  p->orig_override, err ? ": " : "", err ? strerror(-err) : "", p->orig_override[0] ? p->orig_override : "''",
-		  p->address);
+		  p->orig_override, err ? ": " : "", err ? strerror(-err) : "", p->address);
 }
 
 /* ---- one device ---- */
@@ -575,18 +539,24 @@ close:
 		iommufd_mem_free(mem, o->length, memflags);
 }
 
-static void probe_device(struct probe *p)
+/*
+ * Probe one device.  @fresh: a topology read just before (taken over), or
+ * NULL to read one now; the devices probed before this one may have changed
+ * bindings.
+ */
+static void probe_device(struct probe *p, struct iommufd_topo *fresh)
 {
 	struct iommufd_ctx *ctx = NULL;
-	struct iommufd_topo *topo = NULL;
+	struct iommufd_topo *topo = fresh;
 	struct iommufd_pci_dev *dev;
 	sigset_t hold, old;
 	bool on_vfio, group_known;
-	int err;
+	int err = 0;
 
 	/* Group viability and the current binding, from sysfs now. */
 	step_start(p);
-	err = iommufd_topo_load(NULL, 0, &topo);
+	if (!topo)
+		err = iommufd_topo_load(NULL, 0, &topo);
 	if (err) {
 		step_fail(p, STEP_GROUP, err, err == -EACCES ? EXIT_PERMISSION : EXIT_FAILURE_IO, "cannot read sysfs: /%s",
 			  iommufd_topo_load_error());
@@ -610,6 +580,7 @@ static void probe_device(struct probe *p)
 		 iommufd_dev_driver_override(dev) ? iommufd_dev_driver_override(dev) : "");
 	on_vfio = iommufd_dev_driver_is_vfio(dev);
 	group_known = iommufd_dev_group(dev) != NULL;
+	p->group = group_known ? (int)iommufd_group_id(iommufd_dev_group(dev)) : -1;
 	if (group_known && !check_group(p, topo, false)) {
 		iommufd_topo_free(topo);
 		return;
@@ -618,11 +589,19 @@ static void probe_device(struct probe *p)
 		step_ok(p, STEP_GROUP, "no group yet (the IOMMU sets one up when a driver probes the device): "
 			"checked after binding");
 	if (!on_vfio && p->orig_driver[0] && strcmp(p->orig_driver, "pci-stub") != 0 && !p->opts->force) {
+		struct iommufd_dev_user *users = NULL;
+		size_t nusers = 0;
+		char in_use[256] = "it may be in use";
+
 		step_start(p);
+		/* Say what would stop working, when something visibly uses it. */
+		if (iommufd_dev_users(NULL, p->address, &users, &nusers) == 0 && nusers)
+			snprintf(in_use, sizeof(in_use), "%s %.160s%s", users[0].name, users[0].what, nusers > 1 ? ", ..." : "");
+		free(users);
 		step_fail(p, STEP_BIND, 0, EXIT_UNSAFE,
-			  "bound to %s, a kernel driver: probe does not take a device from its driver (it may be "
-			  "in use); use --force to unbind it for the probe and bind it back afterwards",
-			  p->orig_driver);
+			  "bound to %s, a kernel driver: probe does not take a device from its driver (%s); "
+			  "use --force to unbind it for the probe and bind it back afterwards",
+			  p->orig_driver, in_use);
 		iommufd_topo_free(topo);
 		return;
 	}
@@ -674,6 +653,9 @@ static void probe_device(struct probe *p)
 	iommufd_ctx_free(ctx);
 	if (p->rebound)
 		restore(p);
+	if (p->lock_fd >= 0)
+		iommufd_binder_unlock(p->lock_fd);
+	iommufd_binder_free(p->binder);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -784,6 +766,7 @@ int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char *
 	struct probe_opts opts = { .length = DEFAULT_LENGTH, .timeout_ms = DEFAULT_TIMEOUT_MS };
 	struct option_data data = { cmd, &opts };
 	json_object *out, *devices;
+	struct iommufd_topo *topo;
 	char (*addresses)[13];
 	int status, overall = EXIT_OK, first = parse_command_options(cmd, g, argc, argv, probe_option, &data, &status);
 	bool all_ready = true;
@@ -799,31 +782,28 @@ int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char *
 	addresses = calloc((size_t)(argc - first), sizeof(*addresses));
 	if (!addresses)
 		return fail(EXIT_FAILURE_IO, "out of memory");
-	/* Every name must resolve before anything is touched. */
-	{
-		struct iommufd_topo *topo = load_topology(g, 0, &status);
+	/* Every name must resolve before anything is touched; the first device is probed on this reading. */
+	topo = load_topology(g, 0, &status);
+	if (!topo) {
+		free(addresses);
+		return status;
+	}
+	for (int i = first; i < argc && status == EXIT_OK; i++) {
+		struct iommufd_pci_dev *dev;
 
-		if (!topo) {
-			free(addresses);
-			return status;
-		}
-		for (int i = first; i < argc && status == EXIT_OK; i++) {
-			struct iommufd_pci_dev *dev;
-
-			status = resolve_target(cmd, topo, argv[i], false, &dev, NULL);
-			if (status == EXIT_OK)
-				snprintf(addresses[i - first], sizeof(addresses[0]), "%s", iommufd_dev_address(dev));
-		}
+		status = resolve_target(cmd, topo, argv[i], false, &dev, NULL);
+		if (status == EXIT_OK)
+			snprintf(addresses[i - first], sizeof(addresses[0]), "%s", iommufd_dev_address(dev));
+	}
+	if (status != EXIT_OK) {
 		iommufd_topo_free(topo);
-		if (status != EXIT_OK) {
-			free(addresses);
-			return status;
-		}
+		free(addresses);
+		return status;
 	}
 	out = json_object_new_object();
 	devices = json_object_new_array();
 	for (int i = 0; i < argc - first; i++) {
-		struct probe p = { .opts = &opts, .failed = -1 };
+		struct probe p = { .opts = &opts, .failed = -1, .group = -1, .lock_fd = -1 };
 
 		snprintf(p.address, sizeof(p.address), "%s", addresses[i]);
 		for (int s = 0; s < STEP_COUNT; s++) {
@@ -834,7 +814,8 @@ int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char *
 			json_object_object_add(p.steps[s], "detail", NULL);
 			json_object_object_add(p.steps[s], "error", NULL);
 		}
-		probe_device(&p);
+		probe_device(&p, topo);
+		topo = NULL;
 		if (p.failed >= 0) {
 			all_ready = false;
 			fail(EXIT_NO, "%s: %s: %s", p.address, step_names[p.failed], p.message);
