@@ -93,6 +93,8 @@ const struct session_command *session_commands(void);
 
 /* ---- parsers, exposed for the unit tests ---- */
 
+/** parse_number() - decimal or 0x hex; with @suffix, K/M/G/T (and KiB, KB) multiply. Return: 0, -EINVAL, -ERANGE. */
+int parse_number(const char *text, bool suffix, uint64_t *out);
 /** parse_size() - "4096", "0x1000", "4K", "2M", "1G", "1T" (also "4KiB", "4KB"). Return: 0, -EINVAL, -ERANGE. */
 int parse_size(const char *text, uint64_t *out);
 /** parse_address() - an IOVA: hex ("0x100000") or decimal, suffixes as parse_size(). Return: 0, -EINVAL, -ERANGE. */
