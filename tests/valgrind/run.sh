@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 "$top/tests/fixtures/mkfixture" --all "$top/tests/fixtures/hosts" "$work/hosts" >/dev/null || exit 1
 
 commands=("list -j" "list" "check -j" "check" "check --assume-vfio 00:03.0" "show -j 00:03.0"
-	"show 00:03.0" "show 1" "list --class 02 --driver none" "show 00:1g.0")
+	"show 00:03.0" "show 1" "list --class 02 --driver none" "show 00:1g.0" "doctor -j" "doctor")
 n=0 failed=0
 for host in "$work"/hosts/*/; do
 	host=${host%/}
