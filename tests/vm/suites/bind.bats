@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154 # status, output, stderr come from capture (lib.bash)
+# iommuctl bind / unbind / restore on the guest kernel (topology "basic").
+#   tests/vm/run-vm.sh basic bats --tap tests/vm/suites/bind.bats
+# Expectations are read from sysfs here (lib.bash), never from iommuctl.
+# Every test leaves the devices as it found them: teardown replays the
+# journal (restore --all) and puts the network of the topology back.
+
+bats_require_minimum_version 1.5.0
+load lib
+
+EDU=0000:00:03.0        # alone in group 1
+BR_EDU=0000:01:01.0     # group 2, behind the pcie-pci-bridge 00:04.0
+BR_NET=0000:01:02.0     # group 2, virtio-net with the address and default route
+BRIDGE=0000:00:04.0
+E1000E=0000:00:05.0
+NVME=0000:00:06.0
+JOURNAL=/run/iommuctl/devices
+
+# The edus start driver-less here whatever an earlier suite of the same boot
+# left (one leaves them on vfio-pci); teardown_file puts that back.
+setup_file() {
+	[ -x "$IOMMUCTL" ] || { echo "no binary at IOMMUCTL=$IOMMUCTL" >&2; return 1; }
+	local b
+	: >"$BATS_FILE_TMPDIR/found"
+	for b in $EDU $BR_EDU; do
+		[ -e "$SYS/bus/pci/devices/$b/driver" ] || continue
+		echo "$b $(dev_driver "$b")" >>"$BATS_FILE_TMPDIR/found"
+		unbind_to_default "$b"
+	done
+}
+
+teardown_file() {
+	local b d
+	while read -r b d; do bind_to "$b" "$d" || true; done <"$BATS_FILE_TMPDIR/found"
+}
+
+setup() {
+	[ "${VM_TOPOLOGY:-basic}" = basic ] || skip "written for the basic topology"
+	[ -e "$SYS/bus/pci/devices/$EDU" ] || skip "no edu at $EDU"
+}
+
+teardown() {
+	"$IOMMUCTL" restore --all >/dev/null 2>&1 || true
+	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
+	if [ -n "${UNDO_NET:-}" ] && [ -n "${VM_TOPOLOGY_FILE:-}" ]; then "$BATS_TEST_DIRNAME/../guest-init.sh" net || true; fi
+}
+
+override() {
+	local o
+	read -r o <"$SYS/bus/pci/devices/$1/driver_override"
+	[ "$o" = "(null)" ] && o=
+	echo "$o"
+}
+
+# "driver override" of each device named, one line each ("-" for none).
+state() {
+	local b
+	for b in "$@"; do echo "$b $(dev_driver "$b") $(override "$b")"; done
+}
+
+# The interface of the virtio-net, down, so that nothing uses it.
+net_down() {
+	local ifc
+	UNDO_NET=1
+	for ifc in "$SYS/bus/pci/devices/$BR_NET"/virtio*/net/*; do ip link set "${ifc##*/}" down; done
+}
+
+@test "bind a lone edu: vfio-pci, its cdev, a journal entry; unbind gives it back driver-less" {
+	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
+	capture "$IOMMUCTL" bind -j "$EDU"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(dev_driver $EDU)" = vfio-pci ]
+	node=$(echo "$SYS/bus/pci/devices/$EDU"/vfio-dev/vfio*)
+	[ -c "/dev/vfio/devices/${node##*/}" ]
+	[ "$(jq -r '.devices[0] | "\(.result) \(.vfio_cdev)"' <<<"$output")" = "bound /dev/vfio/devices/${node##*/}" ]
+	grep -qx 'original_driver=' "$JOURNAL/$EDU"
+	grep -qx 'driver=vfio-pci' "$JOURNAL/$EDU"
+
+	# Bound again: nothing to do, still success.
+	capture "$IOMMUCTL" bind -j "$EDU"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.devices[0].result' <<<"$output")" = already-bound ]
+
+	capture "$IOMMUCTL" unbind "$EDU"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ -z "$(dev_driver $EDU)" ]
+	[ -z "$(override $EDU)" ]
+	[ ! -e "$JOURNAL/$EDU" ]
+}
+
+@test "bind the whole bridge group (interface down) and give it back: the edu driver-less, the NIC on virtio-pci" {
+	net_down
+	before=$(state $BR_EDU $BR_NET $BRIDGE)
+	capture "$IOMMUCTL" bind -j 2
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(state $BR_EDU $BR_NET)" = "$BR_EDU vfio-pci vfio-pci
+$BR_NET vfio-pci vfio-pci" ]
+	# The bridge stays where it was, and the group is now viable.
+	[ "$(jq -r '[.devices[].address] | join(" ")' <<<"$output")" = "$BR_EDU $BR_NET" ]
+	capture "$IOMMUCTL" check -j 2
+	[ "$status" -eq 0 ]
+
+	capture "$IOMMUCTL" unbind 2
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(state $BR_EDU $BR_NET $BRIDGE)" = "$before" ]
+	[ -z "$(ls -A $JOURNAL)" ]
+}
+
+@test "the virtio-net with an address and the default route is refused (4), the interface and route named" {
+	before=$(state $BR_NET)
+	capture "$IOMMUCTL" bind --group "$BR_NET"
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"eth0 carries the default route (via 10.0.2.2)"* ]] || { echo "$stderr"; false; }
+	[ "$(state $BR_NET)" = "$before" ]
+	[ ! -e "$JOURNAL/$BR_NET" ]
+}
+
+@test "a mounted NVMe namespace is refused (4), the mount named" {
+	command -v mkfs.ext4 >/dev/null || skip "no mkfs.ext4 (e2fsprogs) on the host root"
+	[ "$(dev_driver $NVME)" = nvme ] || skip "$NVME is not on nvme"
+	disk=$(basename "$(echo "$SYS/bus/pci/devices/$NVME"/nvme/nvme*/nvme*n1)")
+	[ -b "/dev/$disk" ] || skip "no namespace block device"
+	mkfs.ext4 -q -F "/dev/$disk"
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount "/dev/$disk" "$MNT"
+	capture "$IOMMUCTL" bind "$NVME"
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"$disk is mounted on $MNT"* ]] || { echo "$stderr"; false; }
+	[ "$(dev_driver $NVME)" = nvme ]
+	umount "$MNT"
+	MNT=
+	# Unmounted, a dry run says it would go.
+	capture "$IOMMUCTL" bind --dry-run "$NVME"
+	[ "$status" -eq 0 ]
+	[[ $output == *"would bind $NVME to vfio-pci (now nvme)"* ]]
+	[ "$(dev_driver $NVME)" = nvme ]
+}
+
+@test "an edu in a non-viable group is refused without --group (4), the blocking sibling named" {
+	before=$(state $BR_EDU $BR_NET)
+	capture "$IOMMUCTL" bind "$BR_EDU"
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"group 2 would not be viable: $BR_NET on virtio-pci"*"--group"* ]] || { echo "$stderr"; false; }
+	[ "$(state $BR_EDU $BR_NET)" = "$before" ]
+	[ -z "$(ls -A $JOURNAL 2>/dev/null)" ]
+}
+
+@test "a failing bind rolls back every device it touched (6): vfio-pci refuses the bridge" {
+	# vfio-pci's probe returns -EINVAL for a device whose header is not
+	# type 0 (vfio_pci_core_register_device): a real kernel refusal.  The
+	# edu is bound first, then put back.
+	before=$(state $EDU $BRIDGE)
+	capture "$IOMMUCTL" bind -j --force "$EDU" "$BRIDGE"
+	[ "$status" -eq 6 ] || { echo "$status $stderr"; false; }
+	[[ $stderr == *"$BRIDGE: binding to vfio-pci failed: the driver did not take the device"*"rolled back"*"$EDU"* ]] || { echo "$stderr"; false; }
+	[ "$(jq -r '[.devices[].result] | join(" ")' <<<"$output") $(jq .rolled_back <<<"$output")" = "rolled-back failed true" ]
+	[ "$(state $EDU $BRIDGE)" = "$before" ]
+	[ -z "$(ls -A $JOURNAL)" ]
+}
+
+@test "two concurrent binds of one group serialise: one binds both devices, the other finds them bound" {
+	net_down
+	IOMMUCTL_TEST_BIND_DELAY_MS=500 "$IOMMUCTL" bind -j 2 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	"$IOMMUCTL" bind -j 2 >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	wait $a
+	wait $b
+	got=$(jq -r '[.devices[].result] | join(",")' "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | sort | tr '\n' ' ')
+	[ "$got" = "already-bound,already-bound bound,bound " ] || { echo "$got"; cat "$BATS_TEST_TMPDIR"/a "$BATS_TEST_TMPDIR"/b; false; }
+	[ "$(state $BR_EDU $BR_NET)" = "$BR_EDU vfio-pci vfio-pci
+$BR_NET vfio-pci vfio-pci" ]
+	n=("$JOURNAL"/*)
+	[ "${#n[@]}" = 2 ]
+}
+
+@test "kill -9 in the middle of a group bind, then restore --all gives everything back" {
+	net_down
+	before=$(state $BR_EDU $BR_NET)
+	IOMMUCTL_TEST_BIND_DELAY_MS=5000 "$IOMMUCTL" bind 2 >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(dev_driver $BR_EDU)" = vfio-pci ] && break
+		sleep 0.1
+	done
+	kill -9 $pid
+	wait $pid || true
+	# Half done: the edu moved, the NIC not yet.
+	[ "$(dev_driver $BR_EDU)" = vfio-pci ]
+	[ "$(dev_driver $BR_NET)" = virtio-pci ]
+	[ -e "$JOURNAL/$BR_EDU" ]
+	capture "$IOMMUCTL" restore --all
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ $output == *"$BR_EDU"*restored* ]]
+	[ "$(state $BR_EDU $BR_NET)" = "$before" ]
+	[ -z "$(ls -A $JOURNAL)" ]
+}
+
+@test "unbind of a device iommuctl did not bind: exit 3, says so, leaves it alone" {
+	capture "$IOMMUCTL" unbind "$E1000E"
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"$E1000E: iommuctl did not bind this device"*"it stays on e1000e"* ]] || { echo "$stderr"; false; }
+	[ "$(dev_driver $E1000E)" = e1000e ]
+}
+
+@test "bad input: unknown device (3), unknown driver (3), --dry-run changes nothing" {
+	capture "$IOMMUCTL" bind 0000:00:09.0
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"0000:00:09.0: no such PCI device"* ]]
+	capture "$IOMMUCTL" bind --driver no-such-driver "$EDU"
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"no-such-driver: no such driver"* ]]
+	before=$(state $EDU)
+	capture "$IOMMUCTL" bind -j --dry-run "$EDU"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.dry_run) \(.devices[0].result)"' <<<"$output")" = "true would-bind" ]
+	[ "$(state $EDU)" = "$before" ]
+	[ ! -e "$JOURNAL/$EDU" ]
+}
