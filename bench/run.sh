@@ -2,7 +2,9 @@
 # make bench: how fast `iommuctl list -j` and `check -j` are on a large fake
 # host, next to the floor (bench/walker.c, a minimal C program that reads the
 # same files and prints the same bytes) and to the operators' bash loop
-# (bench/bash-loop.sh, lspci per device).  See bench/README.md.
+# (bench/bash-loop.sh, lspci per device); then, in a guest, the iommufd
+# lifecycle and `iommuctl probe` next to raw ioctls (bench/vm/run.sh).
+# See bench/README.md.
 #
 # Usage: bench/run.sh
 #
@@ -15,6 +17,8 @@
 #   BENCH_BASH_RUNS  runs of the bash loop (default 1: about a minute each)
 #   BENCH_STRACE=0   skip the strace comparison of the files touched
 #   CC               compiler for the walker (default cc)
+#   BENCH_VM=0       skip the VM half (bench/vm/run.sh: boots the "basic"
+#                    guest, about four minutes; its own knobs are listed there)
 #   TMPDIR           where the tree goes when /dev/shm is not usable
 #
 # It is a measurement, not a test: it exits 0 whatever the verdicts, and 2
@@ -203,4 +207,10 @@ print()
 print('GOAL list -j within 1.5x of the C walker floor: %s (%.2fx)' % ('PASS' if lw <= 1.5 else 'FAIL', lw))
 print('GOAL list -j at least 100x faster than the bash loop: %s (%.0fx)' % ('PASS' if bl >= 100 else 'FAIL', bl))
 EOF
+
+# ---- the VM half: the iommufd lifecycle in a guest (bench/vm/run.sh) ----
+
+if [ "${BENCH_VM:-1}" != 0 ]; then
+	BENCH_IOMMUCTL=$iommuctl "$here/vm/run.sh" || say "the VM benchmark could not measure (BENCH_VM=0 skips it)"
+fi
 exit 0
