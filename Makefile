@@ -9,11 +9,14 @@ LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 MANDIR       ?= $(PREFIX)/share/man
 DATADIR      ?= $(PREFIX)/share
+BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR   ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR  ?= $(DATADIR)/fish/vendor_completions.d
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
 CFLAGS       ?= -O2 -g
-PKGS         := libpci json-c
+PKGS         := libpci json-c readline libudev
 DEP_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -139,11 +142,16 @@ install: all
 	$(MAKE) man
 	install -m 0644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 completions/iommuctl.bash $(DESTDIR)$(BASHCOMPDIR)/iommuctl
+	install -m 0644 completions/_iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl
+	install -m 0644 completions/iommuctl.fish $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
 	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
