@@ -117,18 +117,21 @@ int cmd_check(const struct command *cmd, struct global_opts *g, int argc, char *
 int cmd_snapshot(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_help(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
+/* ---- shell (cmd/shell.c): the session interpreter at a readline prompt ---- */
+int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
 /* ---- probe (cmd/probe.c) ---- */
 int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char **argv);
-
-/* ---- session: run and exec (cmd/run.c, cmd/session.c, cmd/diagnose.c) ---- */
-int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **argv);
-int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
 /* ---- doctor and completion (cmd/doctor.c, cmd/complete.c) ---- */
 
 int cmd_doctor(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 /* `help`, plus the machine interface the completion scripts call: --commands, --options COMMAND. */
 int cmd_help_complete(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+
+/* ---- session: run and exec (cmd/run.c, cmd/session.c, cmd/diagnose.c) ---- */
+int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
 /* ---- binding: bind, unbind, restore (cmd/bind.c) ---- */
 int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv);

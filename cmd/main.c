@@ -28,6 +28,53 @@ static const struct cmd_option check_options[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct cmd_option probe_options[] = {
+	{ "force", 0, NULL, "unbind a device from its kernel driver for the probe (bound back afterwards)", NULL },
+	{ "length", 0, "SIZE", "map SIZE bytes (4K, 2M, 1G; default 2M)", NULL },
+	{ "hugepages", 0, NULL, "map 2 MiB huge pages (needs vm.nr_hugepages)", NULL },
+	{ "timeout", 0, "SEC", "wait SEC seconds for the VFIO cdev after binding (default 5)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option help_options[] = {
+	{ "commands", 0, NULL, "for completion scripts: print one line per command", NULL },
+	{ "options", 0, NULL, "for completion scripts: print the options of COMMAND, one per line", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option doctor_options[] = {
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option run_options[] = {
+	{ "keep-going", 'k', NULL, "go on after a failing line (the status is the first failure's)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option exec_options[] = {
+	{ "open", 0, "DEV", "open DEV in the session (repeatable; {device:N} counts in this order)", "device" },
+	{ "ioas", 0, NULL, "allocate an IOAS and attach every opened device to it", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option bind_options[] = {
+	{ "driver", 0, "NAME", "bind to driver NAME (default vfio-pci; its module is loaded when needed)", "driver" },
+	{ "group", 0, NULL, "also bind the siblings that would keep the group non-viable (not bridges)", NULL },
+	{ "dry-run", 'n', NULL, "say what would be done, change nothing", NULL },
+	{ "force", 0, NULL, "bind even a device in use, or one that leaves its group non-viable", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option unbind_options[] = {
+	{ "force", 0, NULL, "give back even a device a process holds open (waits until it lets go)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option restore_options[] = {
+	{ "all", 0, NULL, "give back every device in the journal (after a crash)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct cmd_option no_options[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
@@ -40,7 +87,23 @@ const struct command commands[] = {
 	  check_options, "device group" },
 	{ "snapshot", cmd_snapshot, "FILE.tar", "capture the sysfs files iommuctl reads, for --sysroot",
 	  no_options, "file" },
-	{ "help", cmd_help, "[COMMAND]", "show help for a command", no_options, "command" },
+	{ "probe", cmd_probe, "DEV...", "check that devices are ready for iommufd assignment, step by step",
+	  probe_options, "device" },
+	{ "doctor", cmd_doctor, "", "check whether this host is ready for device assignment, and what to fix",
+	  doctor_options, NULL },
+	{ "run", cmd_run, "[FILE|-]", "run a session script: open, attach, map, exec... (iommuctl-session(7))",
+	  run_options, "file" },
+	{ "exec", cmd_exec, "[--open DEV]... [--ioas] -- CMD [ARGS...]",
+	  "open devices in a session and run CMD with the iommufd and device fds", exec_options, NULL },
+	{ "shell", cmd_shell, "", "an interactive session with history and completion (iommuctl-session(7))",
+	  no_options, NULL },
+	{ "bind", cmd_bind, "DEV|GROUP...", "bind devices to vfio-pci (or --driver) safely, journaled, all or nothing",
+	  bind_options, "device group" },
+	{ "unbind", cmd_unbind, "DEV|GROUP...", "give devices iommuctl bound back to their original drivers",
+	  unbind_options, "device group" },
+	{ "restore", cmd_restore, "--all", "give back every device in the journal (after a crash)", restore_options,
+	  NULL },
+	{ "help", cmd_help_complete, "[COMMAND]", "show help for a command", help_options, "command" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
