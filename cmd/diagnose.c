@@ -520,6 +520,14 @@ const char *diagnose(const struct diag_input *in, char *buf, size_t size, int *s
 		explain_map(in, topo, &t, &st);
 		break;
 	case DIAG_HWPT_ALLOC:
+		if (err == EADDRINUSE) {
+			add(&t, "the IOAS already maps IOVAs the new page table cannot translate (a reserved region "
+				"of the device, or outside the domain's aperture: some IOMMU drivers, such as "
+				"virtio-iommu, size a domain only when a device attaches); allocate the HWPT before "
+				"mapping, or attach the device to the IOAS instead");
+			st = EXIT_UNSAFE;
+			break;
+		}
 		if (err == EOPNOTSUPP) {
 			add(&t, "the kernel lacks IOMMU_HWPT_ALLOC, or the IOMMU cannot do what was asked "
 				"(dirty tracking needs IOMMU support: see 'info DEV')");

@@ -605,7 +605,9 @@ static int c_close(struct call *c)
 		return status;
 	snprintf(address, sizeof(address), "%s", d->address);
 	iommufd_device_close(d->dev);
-	*d = c->s->devs[--c->s->ndevs];
+	/* Keep the open order: {device:N} and VFIO_DEVICE_FDS count in it. */
+	memmove(d, d + 1, (size_t)(c->s->devs + c->s->ndevs - (d + 1)) * sizeof(*d));
+	c->s->ndevs--;
 	json_object_object_add(c->out, "address", json_object_new_string(address));
 	json_object_object_add(c->out, "state", json_object_new_string("closed"));
 	return 0;
@@ -1074,7 +1076,8 @@ static int c_destroy(struct call *c)
 	}
 	if (o) {
 		free_object(o);
-		*o = c->s->objs[--c->s->nobjs];
+		memmove(o, o + 1, (size_t)(c->s->objs + c->s->nobjs - (o + 1)) * sizeof(*o));
+		c->s->nobjs--;
 	}
 	json_object_object_add(c->out, "id", json_object_new_int64(id));
 	json_object_object_add(c->out, "destroyed", json_object_new_boolean(true));

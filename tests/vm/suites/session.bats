@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154,SC2016 # capture sets stderr; sh -c scripts expand in the child
 # Sessions against the real kernel: iommuctl run and exec drive a device
 # through open (blocked), attach (translated), detach (blocked) and close
 # (back to vfio), with the edu's DMA engine (build/dma-probe, given the
@@ -151,7 +152,7 @@ script() {
 @test "the group's reserved regions: map and allow inside the MSI window are refused and explained" {
 	group=$(readlink "/sys/bus/pci/devices/$EDU/iommu_group")
 	group=${group##*/}
-	read -r start end type < <(grep msi "/sys/kernel/iommu_groups/$group/reserved_regions" | head -n 1) ||
+	read -r start _ < <(grep msi "/sys/kernel/iommu_groups/$group/reserved_regions" | head -n 1) ||
 		skip "group $group has no MSI reserved region here"
 	start=0x${start#0x}
 	f=$(script "open $EDU" "ioas alloc a" "attach $EDU a" "ioas map a --iova $start --length 4K")
@@ -251,8 +252,11 @@ bridge_pair() {
 	echo "$stderr"
 	[ "$status" -eq 4 ]
 	[[ $stderr == *"$net: open: group "*" is owned by another process: its device $edu is open in pid $HOLDER (sleep)"* ]]
-	# And state shows the holder.
-	capture "$IOMMUCTL" -j run "$(script "state")"
+	# And state shows the holder of the sibling.
+	capture "$IOMMUCTL" -j run --keep-going "$(script "open $net" "state")"
+	jq -s -e --arg e "$edu" --arg n "$net" --argjson p "$HOLDER" '.[1].state.devices | map({(.address): .}) | add
+		| .[$e].state == "vfio" and .[$e].holders == [{"pid": $p, "command": "sleep"}]
+		and .[$n].state == "vfio" and .[$n].holders == []' <<<"$output"
 	kill "$HOLDER"; wait "$HOLDER" || true; HOLDER=
 }
 
@@ -267,11 +271,73 @@ bridge_pair() {
 	[[ $stderr == *"$EDU: open: the kernel refuses to let user space own the group without MSI isolation: IOMMU "*"offers no interrupt remapping"*"allow_unsafe_interrupts is N"* ]]
 }
 
+@test "objects: named HWPT, copy, ranges, allow, file and huge-page memory, options, info, destroy" {
+	# virtio-iommu (6.12) sizes a domain only when a device attaches: a HWPT
+	# allocated before that leaves its IOAS one mappable IOVA, 0x0.
+	capture "$IOMMUCTL" -j run "$(script "open $EDU" "ioas alloc t" "hwpt alloc $EDU t" "ioas ranges t")"
+	[ "$status" -eq 0 ]
+	if [ "$(jq -s -c '.[3].result.ranges' <<<"$output")" = '[{"start":"0x0","last":"0x0"}]' ]; then
+		skip "IOMMU_HWPT_ALLOC here gives a domain with an empty aperture until attach: no usable HWPT"
+	fi
+	echo 4 >/proc/sys/vm/nr_hugepages
+	truncate -s 64K /dev/shm/session-file
+	f=$(script "open $EDU" "ioas alloc vm0" "ioas alloc src" \
+		"ioas map src --iova 0x800000 --length 2M --hugepages" \
+		"ioas map src --iova 0xa00000 --length 64K --file /dev/shm/session-file --readonly" \
+		"ioas copy --iova 0x100000 vm0 src 0x800000 8K" \
+		"ioas allow vm0 0x100000-0x7fffff" \
+		"ioas map vm0 --length 4K" \
+		"hwpt alloc $EDU vm0 hw0" \
+		"attach $EDU hw0" \
+		"exec -- $PROBE --iommufd-fd {iommufd} --device-fd {device:0} --ioas {ioas} --iova 0x200000 --expect translated" \
+		"destroy hw0" \
+		"info $EDU" \
+		"option" \
+		"ioas ranges vm0" \
+		"ioas unmap vm0 0x100000 8K" \
+		"ioas unmap src --all" \
+		"detach $EDU" \
+		"destroy hw0" \
+		"destroy src" \
+		"state")
+	capture "$IOMMUCTL" -j run --keep-going "$f"
+	rm -f /dev/shm/session-file
+	echo 0 >/proc/sys/vm/nr_hugepages
+	echo "$stderr"
+	[ "$status" -eq 4 ] || { echo "$output"; false; }
+	# Every line but the first destroy of hw0 (in use) succeeded.
+	[ "$(jq -s -c '[.[] | select(.ok | not) | [.line, .error.errno_name, .error.exit_status]]' <<<"$output")" = '[[12,"EBUSY",4]]' ]
+	jq -s -e '.[11].error.message | test("still in use: detach the devices")' <<<"$output"
+	jq -s -e '.[3].result.memory == "hugepages" and .[4].result.memory == "file" and .[4].result.readonly
+		and .[5].result == {"ioas": .[1].result.id, "iova": "0x100000", "length": 8192,
+		                    "source_ioas": .[2].result.id, "source_iova": "0x800000"}
+		and (.[7].result.iova | test("^0x[1-7][0-9a-f]{5}$"))
+		and .[8].result.name == "hw0" and .[8].result.ioas == .[1].result.id
+		and .[9].result.attached_to == .[8].result.id and .[9].result.hwpt == .[8].result.id
+		and .[10].result.exit_status == 0
+		and (.[12].result.iommu_type | type) == "string" and (.[12].result.capabilities | type) == "object"
+		and .[12].result.kernel_features.ioas == true
+		and .[13].result.rlimit_mode == "user" and (.[13].result.huge_pages | length) == 2
+		and (.[14].result.ranges | length) >= 1
+		and .[15].result.unmapped == 8192 and .[16].result.unmapped == 2162688
+		and .[-1].state.objects == [{"id": .[1].result.id, "type": "ioas", "name": "vm0", "ioas": null, "device": null,
+		    "dirty_tracking": false, "mappings": [{"iova": .[7].result.iova, "length": 4096, "readonly": false,
+		    "memory": "anonymous", "file": null}], "devices": []}]' <<<"$output"
+	# Dirty tracking where the IOMMU has it; refused and explained (7) where not.
+	capture "$IOMMUCTL" -j run "$(script "open $EDU" "ioas alloc a" "info $EDU" "hwpt alloc $EDU a --dirty-tracking")"
+	if [ "$(jq -s '.[2].result.capabilities.dirty_tracking' <<<"$output")" = 1 ]; then
+		[ "$status" -eq 0 ]
+	else
+		[ "$status" -eq 7 ]
+		jq -s -e '.[3].error.message | test("dirty tracking needs IOMMU support")' <<<"$output"
+	fi
+}
+
 @test "without the iommufd module there is no /dev/iommu, and the message says so" {
 	param=/sys/module/iommufd/parameters/allow_unsafe_interrupts
 	unsafe=$(cat $param)
 	unbind_to_default "$EDU"
-	if ! why=$(modprobe -r vfio-pci vfio_pci_core vfio iommufd 2>&1) || [ -e /dev/iommu ]; then
+	if ! why=$(rmmod vfio_pci vfio_pci_core vfio_iommu_type1 vfio iommufd 2>&1) || [ -e /dev/iommu ]; then
 		modprobe vfio-pci; modprobe iommufd
 		bind_to "$EDU" vfio-pci
 		skip "cannot unload iommufd here: $why $(lsmod | tr '\n' ' ')"
@@ -279,6 +345,7 @@ bridge_pair() {
 	capture "$IOMMUCTL" run "$(script "ioas alloc a")"
 	modprobe vfio-pci
 	modprobe iommufd
+	modprobe vfio_iommu_type1 2>/dev/null || true
 	echo "$unsafe" >$param
 	bind_to "$EDU" vfio-pci
 	echo "$stderr"
