@@ -18,7 +18,7 @@
 . "${BASH_SOURCE[0]%/*}/basic.sh"
 TOPO_DESC="virtio-iommu-pci with the basic devices"
 TOPO_CMDLINE="iommufd.allow_unsafe_interrupts=1"
-TOPO_SUITES="topology dma probe doctor"
+TOPO_SUITES="topology dma probe doctor session"
 TOPO_GROUP_TYPE=DMA-FQ
 TOPO_GROUPS=(
 	"0: 0000:00:06.0"
