@@ -599,7 +599,7 @@ static void probe_device(struct probe *p, struct iommufd_topo *fresh)
 			snprintf(in_use, sizeof(in_use), "%s %.160s%s", users[0].name, users[0].what, nusers > 1 ? ", ..." : "");
 		free(users);
 		step_fail(p, STEP_BIND, 0, EXIT_UNSAFE,
-			  "bound to %s, a kernel driver: probe does not take a device from its driver (%s); "
+			  "bound to %s, a kernel driver, and probe does not take a device from its driver: %s; "
 			  "use --force to unbind it for the probe and bind it back afterwards",
 			  p->orig_driver, in_use);
 		iommufd_topo_free(topo);
