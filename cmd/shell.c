@@ -54,10 +54,11 @@ static void add_candidate(struct candidates *c, const char *word, const char *pr
 static void add_command_words(struct candidates *c, const char *first, const char *prefix)
 {
 	for (const struct session_command *sc = session_commands(); sc->name; sc++) {
-		char word[64];
 		const char *space = strchr(sc->name, ' ');
 
 		if (!first) {
+			char word[64];
+
 			snprintf(word, sizeof(word), "%.*s", space ? (int)(space - sc->name) : (int)strlen(sc->name),
 				 sc->name);
 			add_candidate(c, word, prefix);
@@ -285,11 +286,13 @@ int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char *
 	if (interactive)
 		printf("iommuctl %s shell: 'help' lists the commands, Tab completes, Ctrl-D leaves.\n", IOMMUCTL_VERSION);
 	for (;;) {
-		char prompt[64], **words = NULL, err[256];
+		char **words = NULL, err[256];
 		int n;
 
 		/* Readline echoes what it reads; from a pipe that is noise, so read plainly. */
 		if (interactive) {
+			char prompt[64];
+
 			make_prompt(prompt, sizeof(prompt));
 			line = readline(prompt);
 		} else {
@@ -306,7 +309,7 @@ int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char *
 		if (!line)
 			break;
 		n = session_split(line, &words, err, sizeof(err));
-		if (n > 0 && (!history_length || strcmp(history_get(history_base + history_length - 1)->line, line)))
+		if (n > 0 && (!history_length || strcmp(history_get(history_base + history_length - 1)->line, line) != 0))
 			add_history(line);
 		free(line);
 		if (n <= 0) {
