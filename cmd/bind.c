@@ -416,7 +416,8 @@ static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n,
 		if (!plan[i].touched)
 			continue;
 		err = iommufd_binder_restore(b, iommufd_dev_address(plan[i].dev));
-		if (err && err != -ENODEV) {
+		/* -ENOENT: no journal entry, the bind failed before changing anything; -ENODEV: gone. */
+		if (err && err != -ENODEV && err != -ENOENT) {
 			fail(EXIT_FAILURE_IO, "%s: could not put the device back: %s; run 'iommuctl restore --all'",
 			     iommufd_dev_address(plan[i].dev), errno_text(err));
 			set_result(plan[i].row, "restore-failed");
@@ -430,7 +431,7 @@ static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n,
 			    strcmp(json_object_get_string(r), "failed") != 0)
 				set_result(plan[i].row, "rolled-back");
 		}
-		if (used < size)
+		if (!err && used < size) /* only what this run changed and put back */
 			used += (size_t)snprintf(names + used, size - used, "%s%s", used ? ", " : "",
 						 iommufd_dev_address(plan[i].dev));
 	}

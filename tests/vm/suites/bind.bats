@@ -219,3 +219,24 @@ $BR_NET vfio-pci vfio-pci" ]
 	[ "$(state $EDU)" = "$before" ]
 	[ ! -e "$JOURNAL/$EDU" ]
 }
+
+@test "a device removed in the middle: the bind stops (6), what was bound is put back, the device named" {
+	RP_EDU=0000:02:00.0
+	[ -e "$SYS/bus/pci/devices/$RP_EDU" ] && [ -z "$(dev_driver $RP_EDU)" ] || skip "no driver-less edu at $RP_EDU"
+	IOMMUCTL_TEST_BIND_DELAY_MS=3000 "$IOMMUCTL" bind "$EDU" "$RP_EDU" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(dev_driver $EDU)" = vfio-pci ] && break
+		sleep 0.1
+	done
+	echo 1 >"$SYS/bus/pci/devices/$RP_EDU/remove"
+	rc=0
+	wait $pid || rc=$?
+	echo 1 >"$SYS/bus/pci/devices/0000:00:07.0/rescan"
+	[ "$rc" -eq 6 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	grep -q "$RP_EDU: binding to vfio-pci failed: the device disappeared; rolled back $EDU" "$BATS_TEST_TMPDIR/err" ||
+		{ cat "$BATS_TEST_TMPDIR/err"; false; }
+	[ -z "$(dev_driver $EDU)" ]
+	[ -z "$(ls -A $JOURNAL)" ]
+	[ -e "$SYS/bus/pci/devices/$RP_EDU" ]
+}
