@@ -453,7 +453,18 @@ static int do_bind(const struct command *cmd, struct global_opts *g, struct bind
 	status = new_binder(g->sysroot, &b);
 	if (status)
 		return status;
-	err = iommufd_binder_driver_load(b, o->driver);
+	if (o->dry_run) {
+		/* A dry run loads no module: it only looks whether the driver is there. */
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/%s",
+			 g->sysroot && strcmp(g->sysroot, "/") != 0 ? g->sysroot : "", o->driver);
+		err = !*o->driver || strlen(o->driver) >= 64 || strpbrk(o->driver, "/ \t\n") || o->driver[0] == '.'
+			      ? -EINVAL
+			      : access(path, F_OK) == 0 ? 0 : -ENOENT;
+	} else {
+		err = iommufd_binder_driver_load(b, o->driver);
+	}
 	if (err == -EINVAL) {
 		iommufd_binder_free(b);
 		return usage_error(cmd, "%s: not a driver name", o->driver);
