@@ -337,15 +337,19 @@ bridge_pair() {
 	param=/sys/module/iommufd/parameters/allow_unsafe_interrupts
 	unsafe=$(cat $param)
 	unbind_to_default "$EDU"
-	if ! why=$(rmmod vfio_pci vfio_pci_core vfio_iommu_type1 vfio iommufd 2>&1) || [ -e /dev/iommu ]; then
-		modprobe vfio-pci; modprobe iommufd
+	# Everything that holds iommufd, users first (a suite may have loaded a variant driver).
+	mods=
+	for m in virtio_vfio_pci vfio_pci vfio_pci_core vfio_iommu_type1 vfio iommufd; do
+		[ -d "/sys/module/$m" ] && mods+=" $m"
+	done
+	# shellcheck disable=SC2086 # a list of module names
+	if ! why=$(rmmod $mods 2>&1) || [ -e /dev/iommu ]; then
+		for m in $mods; do modprobe "$m"; done
 		bind_to "$EDU" vfio-pci
-		skip "cannot unload iommufd here: $why $(lsmod | tr '\n' ' ')"
+		skip "cannot unload iommufd here: $why"
 	fi
 	capture "$IOMMUCTL" run "$(script "ioas alloc a")"
-	modprobe vfio-pci
-	modprobe iommufd
-	modprobe vfio_iommu_type1 2>/dev/null || true
+	for m in $mods; do modprobe "$m"; done
 	echo "$unsafe" >$param
 	bind_to "$EDU" vfio-pci
 	echo "$stderr"
