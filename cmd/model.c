@@ -146,6 +146,7 @@ json_object *json_device(const struct iommufd_pci_dev *dev, enum detail detail)
 		json_object_array_add(netdevs, json_object_new_string(iommufd_dev_netdev(dev, i)));
 	json_object_object_add(o, "netdevs", netdevs);
 	json_object_object_add(o, "holders", json_holders(iommufd_dev_holder_count(dev), dev_holder, dev));
+	json_object_object_add(o, "journal", json_device_journal(dev));
 	if (detail == DETAIL_LIST)
 		return o;
 
@@ -228,6 +229,7 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 				      errno == 0 || S_ISDIR(st.st_mode) ? "not a directory" : strerror(errno));
 		return NULL;
 	}
+	bind_model_sysroot(g->sysroot);
 	err = iommufd_topo_load(g->sysroot, flags, &topo);
 	if (err) {
 		*status = load_failure(err, g->sysroot);

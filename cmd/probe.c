@@ -426,7 +426,7 @@ static void restore(struct probe *p)
 	}
 	step_fail(p, STEP_RESTORE, err, err == -EACCES ? EXIT_PERMISSION : EXIT_FAILURE_IO,
 		  "could not put the device back: it is on %s with driver_override \"%s\", it was on %s with \"%s\"%s%s; "
-		  "the journal keeps the entry: run 'iommuctl restore %s'",
+		  "the journal keeps the entry: run 'iommuctl unbind %s'",
 		  drv[0] ? drv : "no driver", override, p->orig_driver[0] ? p->orig_driver : "no driver",
 		  p->orig_override, err ? ": " : "", err ? strerror(-err) : "", p->address);
 }

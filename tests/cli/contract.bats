@@ -52,7 +52,7 @@ def group_ok:
   and (.viable == all(.devices[]; .verdict != "blocking"))
   and (.id as $g | all(.devices[]; .iommu_group == $g));
 LIST_GROUP_KEYS = ["devices","holders","id","identity","iommu","reserved_regions","singleton","type","viable"] + $extra_group_keys | sort;
-LIST_DEVICE_KEYS = ["address","bridge","class","device_id","device_name","driver","driver_override","holders","iommu_group","netdevs","numa_node","reason","vendor_id","vendor_name","verdict","vfio_cdev"];
+LIST_DEVICE_KEYS = ["address","bridge","class","device_id","device_name","driver","driver_override","holders","iommu_group","journal","netdevs","numa_node","reason","vendor_id","vendor_name","verdict","vfio_cdev"];
 '
 # jq has no top-level constants; turn them into functions.
 JQ_DEFS="${JQ_DEFS//LIST_GROUP_KEYS =/def list_group_keys:}"
