@@ -28,7 +28,7 @@ TOPO_DESC="intel-iommu: lone edu, bridge group, kernel-driver devices, edus on r
 TOPO_CMDLINE="intel_iommu=on"
 TOPO_MODULES="vfio-pci iommufd"
 TOPO_NET=("0000:01:02.0 10.0.2.15/24 10.0.2.2")
-TOPO_SUITES="topology dma objects probe doctor bind session"
+TOPO_SUITES="topology dma objects doctor"
 TOPO_HOST_SUITES="snapshot"
 TOPO_GROUP_TYPE=DMA-FQ
 TOPO_GROUPS=(
