@@ -15,7 +15,7 @@
 . "${BASH_SOURCE[0]%/*}/basic.sh"
 TOPO_DESC="amd-iommu with the basic devices"
 TOPO_CMDLINE=""
-TOPO_SUITES="topology dma"
+TOPO_SUITES="topology dma doctor"
 TOPO_GROUP_TYPE=DMA
 topo_qemu_args() {
 	QEMU_ARGS+=(-device amd-iommu,intremap=on)

@@ -22,7 +22,7 @@
 TOPO_DESC="intel-iommu, 64 root ports with an edu each, 2 bridges with 8 edus each"
 TOPO_CMDLINE="intel_iommu=on"
 TOPO_MODULES="vfio-pci iommufd"
-TOPO_SUITES="topology"
+TOPO_SUITES="topology doctor"
 TOPO_HOST_SUITES="snapshot"
 TOPO_GROUP_TYPE=DMA-FQ
 TOPO_MEM=1536
