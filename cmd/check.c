@@ -17,7 +17,7 @@ static void render_check(json_object *out)
 		{ "GROUP", "group", true },     { "VIABLE", "viable", false }, { "DEVICE", "address", false },
 		{ "VERDICT", "verdict", false }, { "REASON", "reason", false }, { NULL, NULL, false },
 	};
-	json_object *groups, *rows = json_object_new_array(), *v;
+	json_object *groups, *rows = json_object_new_array();
 	size_t bad = 0, n;
 
 	json_object_object_get_ex(out, "groups", &groups);
@@ -32,16 +32,12 @@ static void render_check(json_object *out)
 			json_object *dev = json_object_array_get_idx(devs, j), *row = json_object_new_object();
 
 			if (j == 0) {
-				json_object_object_get_ex(group, "id", &v);
-				json_object_object_add(row, "group", json_object_get(v));
-				json_object_object_add(row, "viable", json_object_get(viable));
+				copy_key(row, "group", group, "id");
+				copy_key(row, "viable", group, "viable");
 			}
-			json_object_object_get_ex(dev, "address", &v);
-			json_object_object_add(row, "address", json_object_get(v));
-			json_object_object_get_ex(dev, "verdict", &v);
-			json_object_object_add(row, "verdict", json_object_get(v));
-			json_object_object_get_ex(dev, "reason", &v);
-			json_object_object_add(row, "reason", json_object_get(v));
+			copy_key(row, "address", dev, "address");
+			copy_key(row, "verdict", dev, "verdict");
+			copy_key(row, "reason", dev, "reason");
 			json_object_array_add(rows, row);
 		}
 	}

@@ -78,15 +78,11 @@ static void render_list(json_object *groups)
 			char buf[256];
 
 			if (j == 0) {
-				json_object_object_get_ex(group, "id", &v);
-				json_object_object_add(row, "group", json_object_get(v));
-				json_object_object_get_ex(group, "type", &v);
-				json_object_object_add(row, "type", json_object_get(v));
-				json_object_object_get_ex(group, "viable", &v);
-				json_object_object_add(row, "viable", json_object_get(v));
+				copy_key(row, "group", group, "id");
+				copy_key(row, "type", group, "type");
+				copy_key(row, "viable", group, "viable");
 			}
-			json_object_object_get_ex(dev, "address", &v);
-			json_object_object_add(row, "address", json_object_get(v));
+			copy_key(row, "address", dev, "address");
 			json_object_object_get_ex(dev, "vendor_id", &v);
 			vendor = json_object_get_string(v) + 2;
 			json_object_object_get_ex(dev, "device_id", &v);
@@ -95,10 +91,8 @@ static void render_list(json_object *groups)
 			json_object_object_add(row, "id", json_object_new_string(buf));
 			json_object_object_get_ex(dev, "class", &v);
 			json_object_object_add(row, "class", json_object_new_string(json_object_get_string(v) + 2));
-			json_object_object_get_ex(dev, "driver", &v);
-			json_object_object_add(row, "driver", json_object_get(v));
-			json_object_object_get_ex(dev, "verdict", &v);
-			json_object_object_add(row, "verdict", json_object_get(v));
+			copy_key(row, "driver", dev, "driver");
+			copy_key(row, "verdict", dev, "verdict");
 			json_object_object_get_ex(dev, "vendor_name", &v);
 			vname = v ? json_object_get_string(v) : NULL;
 			json_object_object_get_ex(dev, "device_name", &v);

@@ -123,6 +123,14 @@ const char *cell_text(json_object *value, char *buf, size_t size)
 	}
 }
 
+void copy_key(json_object *to, const char *as, json_object *from, const char *key)
+{
+	json_object *value;
+
+	if (json_object_object_get_ex(from, key, &value))
+		json_object_object_add(to, as, json_object_get(value));
+}
+
 /* Tables end their lines at the last visible character. */
 static void print_trimmed(char *line)
 {
