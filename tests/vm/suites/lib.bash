@@ -190,3 +190,21 @@ find_lone_edu_() {
 	done
 	[ -z "$spare" ] || echo "$spare"
 }
+
+# For the suites that drive the lone edu with the DMA probe (setup_file):
+# go to the checkout, find the probe (build/dma-probe, or $DMA_PROBE), and
+# bind a lone edu to vfio-pci.  Exports PROBE and EDU; release_edu undoes it.
+setup_probe_edu() {
+	cd "$BATS_TEST_DIRNAME/../../.." || return 1
+	export PROBE=${DMA_PROBE:-$PWD/build/dma-probe}
+	[ -x "$PROBE" ] || { echo "no DMA probe at $PROBE (make probe)" >&2; return 1; }
+	[ -e /dev/iommu ] || { echo "no /dev/iommu: iommufd not loaded?" >&2; return 1; }
+	EDU=$(find_lone_edu)
+	[ -n "$EDU" ] || { echo "no driver-less edu alone in a group" >&2; return 1; }
+	export EDU
+	bind_to "$EDU" vfio-pci || { echo "cannot bind $EDU to vfio-pci" >&2; return 1; }
+}
+
+release_edu() {
+	[ -n "${EDU:-}" ] && unbind_to_default "$EDU"
+}

@@ -11,18 +11,11 @@ bats_require_minimum_version 1.5.0
 load lib
 
 setup_file() {
-	cd "$BATS_TEST_DIRNAME/../../.." || return 1
-	export PROBE=${DMA_PROBE:-$PWD/build/dma-probe}
-	[ -x "$PROBE" ] || { echo "no DMA probe at $PROBE" >&2; return 1; }
-	[ -e /dev/iommu ] || { echo "no /dev/iommu: iommufd not loaded?" >&2; return 1; }
-	EDU=$(find_lone_edu)
-	[ -n "$EDU" ] || { echo "no driver-less edu alone in a group" >&2; return 1; }
-	export EDU
-	bind_to "$EDU" vfio-pci || { echo "cannot bind $EDU to vfio-pci" >&2; return 1; }
+	setup_probe_edu
 }
 
 teardown_file() {
-	[ -n "${EDU:-}" ] && unbind_to_default "$EDU"
+	release_edu
 }
 
 # Tests that rebind more name the devices in UNDO (and UNDO_NET for the NIC).
