@@ -25,6 +25,7 @@ extern char **environ;
 struct iommufd_binder {
 	char root[PATH_MAX];    /* "" for the live system, else the sysroot without trailing '/' */
 	char journal[PATH_MAX];
+	char owner[64];
 	unsigned int timeout_ms;
 	const char *wait_method;
 };
@@ -127,6 +128,17 @@ IOMMUFD_EXPORT void iommufd_binder_set_timeout(struct iommufd_binder *b, unsigne
 	b->timeout_ms = timeout_ms;
 }
 
+IOMMUFD_EXPORT int iommufd_binder_set_owner(struct iommufd_binder *b, const char *owner)
+{
+	if (!owner)
+		owner = "";
+	/* One line of the journal: no newline, and short enough to read back whole. */
+	if (strlen(owner) >= sizeof(b->owner) || strchr(owner, '\n'))
+		return -EINVAL;
+	snprintf(b->owner, sizeof(b->owner), "%s", owner);
+	return 0;
+}
+
 IOMMUFD_EXPORT const char *iommufd_binder_journal_dir(const struct iommufd_binder *b)
 {
 	return b->journal;
@@ -137,11 +149,23 @@ IOMMUFD_EXPORT const char *iommufd_binder_wait_method(const struct iommufd_binde
 	return b->wait_method;
 }
 
+/* mkdir -p, mode 0700 for what it creates: a sysroot or a chosen journal may lack the parents. */
 static int make_dir(const char *path)
 {
+	char parent[PATH_MAX];
+	char *slash;
+
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
-	return -errno;
+	if (errno != ENOENT || snprintf(parent, sizeof(parent), "%s", path) >= (int)sizeof(parent))
+		return -errno;
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return -ENOENT;
+	*slash = '\0';
+	if (make_dir(parent) != 0)
+		return -ENOENT;
+	return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
 /* Create the journal directory and its "devices" and "locks" children. */
@@ -301,6 +325,8 @@ static int parse_entry(const char *text, struct iommufd_journal_entry *e)
 				e->pid = (pid_t)strtol(value, NULL, 10);
 			else if (KEY("group"))
 				e->group = (int)strtol(value, NULL, 10);
+			else if (KEY("owner"))
+				snprintf(e->owner, sizeof(e->owner), "%.63s", value);
 #undef KEY
 		}
 		line += len + (end ? 1 : 0);
@@ -339,9 +365,10 @@ static int journal_write(struct iommufd_binder *b, const struct iommufd_journal_
 	if (err)
 		return err;
 	snprintf(text, sizeof(text),
-		 "address=%s\noriginal_driver=%s\noriginal_driver_override=%s\ndriver=%s\ntime=%lld\npid=%d\ngroup=%d\n",
+		 "address=%s\noriginal_driver=%s\noriginal_driver_override=%s\ndriver=%s\ntime=%lld\npid=%d\ngroup=%d\n"
+		 "owner=%s\n",
 		 e->address, e->original_driver, e->original_override, e->driver, (long long)e->time, (int)e->pid,
-		 e->group);
+		 e->group, e->owner);
 	entry_path(b, e->address, tmp, sizeof(tmp), true);
 	entry_path(b, e->address, path, sizeof(path), false);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -611,6 +638,7 @@ IOMMUFD_EXPORT int iommufd_binder_bind(struct iommufd_binder *b, const char *add
 		snprintf(e.address, sizeof(e.address), "%.15s", address);
 		snprintf(e.original_driver, sizeof(e.original_driver), "%.63s", drv);
 		snprintf(e.original_override, sizeof(e.original_override), "%.63s", ovr);
+		snprintf(e.owner, sizeof(e.owner), "%s", b->owner);
 	}
 	snprintf(e.driver, sizeof(e.driver), "%.63s", driver);
 	e.time = (int64_t)time(NULL);

@@ -54,6 +54,15 @@ int iommufd_binder_new(const char *sysroot, const char *journal_dir, struct iomm
 void iommufd_binder_free(struct iommufd_binder *b);
 /** iommufd_binder_set_timeout() - how long a bind or restore waits (default 5000 ms). */
 void iommufd_binder_set_timeout(struct iommufd_binder *b, unsigned int timeout_ms);
+/**
+ * iommufd_binder_set_owner() - record @owner in the journal entries that
+ * later binds create, so that whoever made a change can find and undo
+ * just its own (the libvirt hook uses "libvirt:DOMAIN").  An entry that
+ * already exists keeps its owner, as it keeps its original driver.
+ * @owner: at most 63 bytes, no newline; NULL or "" for none.
+ * Return: 0 or -EINVAL.
+ */
+int iommufd_binder_set_owner(struct iommufd_binder *b, const char *owner);
 /** iommufd_binder_journal_dir() - the journal directory in use. */
 const char *iommufd_binder_journal_dir(const struct iommufd_binder *b);
 /**
@@ -103,6 +112,8 @@ struct iommufd_journal_entry {
 	int64_t time;               /* when the entry was written (seconds since the epoch) */
 	pid_t pid;                  /* the process that wrote it */
 	int group;                  /* IOMMU group, -1 when none */
+	char owner[64];             /* who asked for the change ("" for a person; "libvirt:DOMAIN"
+	                               for the libvirt hook): iommufd_binder_set_owner() */
 };
 
 /**
