@@ -12,6 +12,8 @@ DATADIR      ?= $(PREFIX)/share
 BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR   ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR  ?= $(DATADIR)/fish/vendor_completions.d
+# libvirt looks for hooks here only, whatever the prefix.
+LIBVIRT_HOOKDIR ?= /etc/libvirt/hooks/qemu.d
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
@@ -19,11 +21,15 @@ CFLAGS       ?= -O2 -g
 PKGS         := libpci json-c readline libudev
 DEP_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# The tool alone parses libvirt's domain XML: the library does not link libxml2.
+CMD_PKGS     := libxml-2.0
+CMD_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(CMD_PKGS) 2>/dev/null)
+CMD_LIBS     := $(shell $(PKG_CONFIG) --libs $(CMD_PKGS) 2>/dev/null)
 
 WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
                 -Wmissing-prototypes -Wvla -Wno-unused-parameter
 BASE_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARNINGS) -Iinclude -fvisibility=hidden -fPIC \
-                -DIOMMUCTL_VERSION_STRING='"$(VERSION)"' $(DEP_CFLAGS)
+                -DIOMMUCTL_VERSION_STRING='"$(VERSION)"' $(DEP_CFLAGS) $(CMD_CFLAGS)
 
 # SANITIZE=1 builds the same tree with ASan+UBSan into build-san/, which the
 # test tiers use so that memory errors fail the tests.
@@ -81,7 +87,7 @@ $(BUILD)/libiommufd.so.$(VERSION): $(LIB_OBJS) lib/libiommufd.sym
 # The tool links the library statically: one self-contained binary to copy
 # into a guest or a rescue shell.
 $(BUILD)/iommuctl: $(CMD_OBJS) $(BUILD)/libiommufd.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libiommufd.a $(DEP_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libiommufd.a $(DEP_LIBS) $(CMD_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiommufd.a
 	@mkdir -p $(@D)
@@ -121,7 +127,7 @@ lint:
 	@# One file per process: clang-tidy 14 reports phantom va_list errors when
 	@# it analyses several translation units in one run.
 	@for f in $(LIB_SRCS) $(CMD_SRCS); do \
-		clang-tidy --quiet $$f -- -std=c11 -D_GNU_SOURCE -Iinclude -Ilib $(DEP_CFLAGS) 2>/dev/null || exit 1; \
+		clang-tidy --quiet $$f -- -std=c11 -D_GNU_SOURCE -Iinclude -Ilib $(DEP_CFLAGS) $(CMD_CFLAGS) 2>/dev/null || exit 1; \
 	done; echo "lint: cppcheck and clang-tidy clean"
 
 bench: all
@@ -146,12 +152,16 @@ install: all
 	install -m 0644 completions/iommuctl.bash $(DESTDIR)$(BASHCOMPDIR)/iommuctl
 	install -m 0644 completions/_iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl
 	install -m 0644 completions/iommuctl.fish $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
+	install -d $(DESTDIR)$(LIBVIRT_HOOKDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|' cmd/libvirt-hook.sh.in > $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
+	chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
+	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
 	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:

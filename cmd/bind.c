@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,8 +29,8 @@
 #include "iommufd/bind.h"
 
 struct bind_opts {
-	const char *driver;
-	bool group, dry_run, force, all;
+	struct bind_request req;
+	bool all;
 };
 
 static int on_bind_option(const char *name, const char *arg, void *data)
@@ -37,16 +38,107 @@ static int on_bind_option(const char *name, const char *arg, void *data)
 	struct bind_opts *o = data;
 
 	if (strcmp(name, "driver") == 0)
-		o->driver = arg;
+		o->req.driver = arg;
 	else if (strcmp(name, "group") == 0)
-		o->group = true;
+		o->req.group = true;
 	else if (strcmp(name, "dry-run") == 0)
-		o->dry_run = true;
+		o->req.dry_run = true;
 	else if (strcmp(name, "force") == 0)
-		o->force = true;
+		o->req.force = true;
+	else if (strcmp(name, "persist") == 0)
+		o->req.persist = true;
 	else if (strcmp(name, "all") == 0)
 		o->all = true;
 	return EXIT_OK;
+}
+
+/* ---- persistence: a udev rule per device ---- */
+
+/*
+ * "bind --persist" leaves /etc/udev/rules.d/99-iommuctl-ADDR.rules, which
+ * runs this same binary's bind when the device is added at boot.  A rule
+ * that sets driver_override alone is not enough: a driver built into the
+ * kernel, or loaded in the initramfs, has taken the device before udev
+ * runs, and vfio-pci (whose module alias matches no device) is never
+ * loaded for it.  The rule sorts after 80-drivers.rules, whose module
+ * load runs first, so the journal at boot records the device's own
+ * driver and unbind gives the device back to it.  The bind at boot is
+ * --force: the siblings of a group come up one add event at a time, so
+ * the group is briefly not viable.
+ */
+static void persist_path(const char *sysroot, const char *address, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/etc/udev/rules.d/99-iommuctl-%s.rules",
+		 sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "", address);
+}
+
+static bool persisted(const char *sysroot, const char *address)
+{
+	char path[PATH_MAX];
+
+	persist_path(sysroot, address, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0755) != 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Write the rule atomically (temporary file, rename); -errno on failure. */
+static int persist_write(const char *sysroot, const char *address, const char *driver, const char *from)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX], self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	FILE *f;
+	int err = 0;
+
+	if (len <= 0)
+		return -errno;
+	self[len] = '\0';
+	/* udev splits RUN at spaces and ends it at a quote. */
+	if (strpbrk(self, " \t\"'\\"))
+		return -EINVAL;
+	persist_path(sysroot, address, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	if (mkdir_p(dir) != 0)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"# Written by 'iommuctl bind --persist': at boot, bind %s to %s (it was on %s).\n"
+		"# 'iommuctl unbind %s' removes this file.\n"
+		"ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", RUN+=\"%s bind --force --driver %s %s\"\n",
+		address, driver, from && *from ? from : "no driver", address, address, self, driver, address);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		err = -errno;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) != 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int persist_remove(const char *sysroot, const char *address)
+{
+	char path[PATH_MAX];
+
+	persist_path(sysroot, address, path, sizeof(path));
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
 /* ---- the journal as commands see it ---- */
@@ -92,7 +184,7 @@ static json_object *json_time(int64_t t)
 	return json_object_new_string(buf);
 }
 
-static json_object *journal_object(const struct iommufd_journal_entry *e)
+static json_object *journal_object(const struct iommufd_journal_entry *e, const char *sysroot)
 {
 	json_object *o = json_object_new_object();
 
@@ -101,6 +193,8 @@ static json_object *journal_object(const struct iommufd_journal_entry *e)
 	json_object_object_add(o, "driver", json_object_new_string(e->driver));
 	json_object_object_add(o, "bound_at", json_time(e->time));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "owner", str_or_null(e->owner));
+	json_object_object_add(o, "persistent", json_object_new_boolean(persisted(sysroot, e->address)));
 	return o;
 }
 
@@ -134,7 +228,7 @@ json_object *json_device_journal(const struct iommufd_pci_dev *dev)
 	}
 	for (size_t i = 0; i < model_journal.count; i++)
 		if (strcmp(model_journal.entries[i].address, addr) == 0)
-			return journal_object(&model_journal.entries[i]);
+			return journal_object(&model_journal.entries[i], model_journal.sysroot);
 	return NULL;
 }
 
@@ -206,6 +300,15 @@ static int emit(struct global_opts *g, json_object *out, int status)
 	return status;
 }
 
+/* Print @out, or hand it to the caller when @result is set. */
+static int finish(struct global_opts *g, json_object *out, int status, json_object **result)
+{
+	if (!result)
+		return emit(g, out, status);
+	*result = out;
+	return status;
+}
+
 static void set_result(json_object *row, const char *result)
 {
 	json_object_object_add(row, "result", json_object_new_string(result));
@@ -260,6 +363,7 @@ struct plan_dev {
 	json_object *row;
 	bool change;  /* not on the target yet */
 	bool touched; /* this run changed it */
+	bool had_rule; /* a --persist rule existed before this run */
 };
 
 static bool planned(struct plan_dev *plan, size_t n, const struct iommufd_pci_dev *dev)
@@ -318,7 +422,7 @@ static int make_plan(const struct command *cmd, struct iommufd_topo *topo, char 
 }
 
 /* Refuse a bind that leaves a group non-viable; names the devices that keep it so. */
-static int check_viability(struct plan_dev *plan, size_t n, bool vfio_target, bool force)
+static int check_viability(struct plan_dev *plan, size_t n, bool vfio_target, bool force, bool hook)
 {
 	char msg[1024];
 	int status = EXIT_OK;
@@ -351,17 +455,24 @@ static int check_viability(struct plan_dev *plan, size_t n, bool vfio_target, bo
 				iommufd_group_id(grp), msg);
 			continue;
 		}
-		status = fail(EXIT_UNSAFE,
-			      "group %u would not be viable: %s would stay on %s; bind the whole group with --group, "
-			      "or name %s too (--force binds anyway)",
-			      iommufd_group_id(grp), msg, strchr(msg, ',') ? "their drivers" : "its driver",
-			      strchr(msg, ',') ? "them" : "it");
+		if (hook)
+			status = fail(EXIT_UNSAFE,
+				      "group %u would not be viable: %s would stay on %s; give the domain %s too, or let "
+				      "the hook bind the whole group (policy bind-group)",
+				      iommufd_group_id(grp), msg, strchr(msg, ',') ? "their drivers" : "its driver",
+				      strchr(msg, ',') ? "them" : "it");
+		else
+			status = fail(EXIT_UNSAFE,
+				      "group %u would not be viable: %s would stay on %s; bind the whole group with --group, "
+				      "or name %s too (--force binds anyway)",
+				      iommufd_group_id(grp), msg, strchr(msg, ',') ? "their drivers" : "its driver",
+				      strchr(msg, ',') ? "them" : "it");
 	}
 	return status;
 }
 
 /* Refuse to unbind a device something uses; names the user. */
-static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bool force)
+static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bool force, bool hook)
 {
 	int status = EXIT_OK;
 
@@ -396,8 +507,8 @@ static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bo
 				iommufd_dev_address(plan[i].dev), drv, msg);
 			continue;
 		}
-		status = fail(EXIT_UNSAFE, "%s: refusing to unbind %s: %s (--force unbinds anyway)",
-			      iommufd_dev_address(plan[i].dev), drv, msg);
+		status = fail(EXIT_UNSAFE, "%s: refusing to unbind %s: %s%s", iommufd_dev_address(plan[i].dev), drv, msg,
+			      hook ? "" : " (--force unbinds anyway)");
 		set_result(plan[i].row, "refused");
 	}
 	return status;
@@ -438,7 +549,48 @@ static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n,
 	return ok;
 }
 
-static int do_bind(const struct command *cmd, struct global_opts *g, struct bind_opts *o, char **names, int count)
+/*
+ * After every device is bound: a rule for each, the already-bound ones too.
+ * A rule that cannot be written undoes the whole run (rules and binds): the
+ * operator asked for a binding that survives reboot and must not be left
+ * believing they have one.
+ */
+static int persist_plan(const char *sysroot, struct iommufd_binder *b, struct plan_dev *plan, size_t n,
+			const char *driver, json_object *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *addr = iommufd_dev_address(plan[i].dev);
+		char path[PATH_MAX], back[1024];
+		int err;
+
+		plan[i].had_rule = persisted(sysroot, addr);
+		err = persist_write(sysroot, addr, driver, iommufd_dev_driver(plan[i].dev));
+
+		if (!err) {
+			persist_path(sysroot, addr, path, sizeof(path));
+			json_object_object_add(plan[i].row, "persist_rule", json_object_new_string(path));
+			continue;
+		}
+		persist_path(sysroot, addr, path, sizeof(path));
+		for (size_t k = 0; k < i; k++) {
+			if (!plan[k].had_rule) /* an older rule stays: this run did not make it */
+				persist_remove(sysroot, iommufd_dev_address(plan[k].dev));
+			json_object_object_del(plan[k].row, "persist_rule");
+		}
+		if (!roll_back(b, plan, n, back, sizeof(back)))
+			return fail(EXIT_FAILURE_IO, "%s: cannot write %s: %s; NOT everything could be put back", addr, path,
+				    strerror(-err));
+		json_object_object_add(out, "rolled_back", json_object_new_boolean(true));
+		return fail(errno_status(err), "%s: cannot write %s: %s; rolled back %s", addr, path,
+			    err == -EINVAL ? "the path of this iommuctl has a space or a quote, which udev cannot run"
+					   : strerror(-err),
+			    back[0] ? back : "nothing (every device was already bound)");
+	}
+	return EXIT_OK;
+}
+
+int bind_devices(const struct command *cmd, struct global_opts *g, const struct bind_request *o, char **names, int count,
+		 json_object **result)
 {
 	struct plan_dev plan[256];
 	struct iommufd_topo *topo;
@@ -453,6 +605,10 @@ static int do_bind(const struct command *cmd, struct global_opts *g, struct bind
 	status = new_binder(g->sysroot, &b);
 	if (status)
 		return status;
+	if (iommufd_binder_set_owner(b, o->owner) != 0) {
+		iommufd_binder_free(b);
+		return fail(EXIT_USAGE, "%s: not a journal owner (at most 63 bytes, one line)", o->owner);
+	}
 	if (o->dry_run) {
 		/* A dry run loads no module: it only looks whether the driver is there. */
 		char path[PATH_MAX];
@@ -530,8 +686,8 @@ static int do_bind(const struct command *cmd, struct global_opts *g, struct bind
 	}
 	json_object_object_add(out, "rolled_back", json_object_new_boolean(false));
 
-	status = check_viability(plan, n, vfio_target, o->force);
-	if (check_in_use(g->sysroot, plan, n, o->force) != EXIT_OK)
+	status = check_viability(plan, n, vfio_target, o->force, o->from_hook);
+	if (check_in_use(g->sysroot, plan, n, o->force, o->from_hook) != EXIT_OK)
 		status = EXIT_UNSAFE;
 	if (status == EXIT_OK && !o->dry_run)
 		for (size_t i = 0; i < n; i++) {
@@ -553,16 +709,16 @@ static int do_bind(const struct command *cmd, struct global_opts *g, struct bind
 			     strcmp(json_object_get_string(r), "would-bind") == 0))
 				set_result(plan[i].row, "not-attempted");
 		}
-		status = emit(g, out, status);
+		status = finish(g, out, status, result);
 		goto out_topo;
 	}
 	if (o->dry_run) {
 		for (size_t i = 0; i < n; i++)
-			if (plan[i].change && !g->json)
+			if (plan[i].change && !g->json && !result)
 				printf("would bind %s to %s (now %s)%s\n", iommufd_dev_address(plan[i].dev), o->driver,
 				       iommufd_dev_driver(plan[i].dev) ? iommufd_dev_driver(plan[i].dev) : "driver-less",
 				       driver_missing ? ", after loading its module" : "");
-		status = emit(g, out, EXIT_OK);
+		status = finish(g, out, EXIT_OK, result);
 		goto out_topo;
 	}
 
@@ -603,8 +759,10 @@ static int do_bind(const struct command *cmd, struct global_opts *g, struct bind
 		if (delay && *delay)
 			usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
 	}
+	if (o->persist)
+		status = persist_plan(g->sysroot, b, plan, n, o->driver, out);
 out_emit:
-	status = emit(g, out, status);
+	status = finish(g, out, status, result);
 out_topo:
 	iommufd_topo_free(topo);
 out_locks:
@@ -616,7 +774,7 @@ out_binder:
 
 int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv)
 {
-	struct bind_opts o = { .driver = "vfio-pci" };
+	struct bind_opts o = { .req = { .driver = "vfio-pci" } };
 	int status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
 
 	if (first < 0)
@@ -625,7 +783,7 @@ int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **
 		return usage_error(cmd, "bind: name a device (0000:01:00.0, 01:00.0, eth0) or a group number");
 	if (argc - first > 128)
 		return usage_error(cmd, "bind: too many arguments (at most 128)");
-	return do_bind(cmd, g, &o, argv + first, argc - first);
+	return bind_devices(cmd, g, &o.req, argv + first, argc - first, NULL);
 }
 
 /* ---- unbind and restore ---- */
@@ -648,7 +806,8 @@ static const struct column restore_cols[] = {
 };
 
 /* Restore the entries @e (under their group locks); returns the worst status. */
-static int restore_entries(struct iommufd_binder *b, struct iommufd_journal_entry *e, size_t n, json_object *devs)
+static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct iommufd_journal_entry *e, size_t n,
+			   json_object *devs)
 {
 	int status = EXIT_OK;
 
@@ -681,6 +840,15 @@ static int restore_entries(struct iommufd_binder *b, struct iommufd_journal_entr
 		} else {
 			set_result(row, "restored");
 		}
+		/* A device given back no longer wants its boot-time rule. */
+		if (err != -EIO && err != -ETIMEDOUT && persisted(sysroot, e[i].address)) {
+			int rerr = persist_remove(sysroot, e[i].address);
+
+			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(rerr == 0));
+			if (rerr)
+				status = fail(errno_status(rerr), "%s: cannot remove its udev rule: %s", e[i].address,
+					      strerror(-rerr));
+		}
 		json_object_array_add(devs, row);
 	}
 	return status;
@@ -705,6 +873,7 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 	struct iommufd_journal_entry todo[256];
 	struct iommufd_topo *topo;
 	struct iommufd_binder *b;
+	json_object *rule_only;
 	size_t n = 0;
 	int status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
 
@@ -715,6 +884,7 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 	topo = load_topology(g, IOMMUFD_TOPO_HOLDERS, &status);
 	if (!topo)
 		return status;
+	rule_only = json_object_new_array();
 	status = new_binder(g->sysroot, &b);
 	/* Every name is checked before anything changes. */
 	for (int i = first; status == EXIT_OK && i < argc; i++) {
@@ -733,7 +903,7 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 			for (size_t k = 0; k < n; k++)
 				dup = dup || strcmp(todo[k].address, iommufd_dev_address(d)) == 0;
 			if (err == 0 && !dup) {
-				if (iommufd_dev_holder_count(d) && !o.force) {
+				if (iommufd_dev_holder_count(d) && !o.req.force) {
 					const struct iommufd_holder *h = iommufd_dev_holder(d, 0);
 
 					status = fail(EXIT_UNSAFE,
@@ -749,7 +919,19 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 				break;
 			}
 		}
-		if (status == EXIT_OK && n == before) {
+		if (status == EXIT_OK && n == before && dev && persisted(g->sysroot, iommufd_dev_address(dev))) {
+			/* Bound at boot by a rule whose bind left no entry (or one from before a reboot's /run). */
+			json_object *row = json_object_new_object();
+
+			json_object_object_add(row, "address", json_object_new_string(iommufd_dev_address(dev)));
+			json_object_object_add(row, "iommu_group",
+					       group_of(dev) >= 0 ? json_object_new_int(group_of(dev)) : NULL);
+			json_object_object_add(row, "from_driver", str_or_null(iommufd_dev_driver(dev)));
+			json_object_object_add(row, "driver", str_or_null(iommufd_dev_driver(dev)));
+			json_object_object_add(row, "driver_override", str_or_null(iommufd_dev_driver_override(dev)));
+			set_result(row, "unpersisted");
+			json_object_array_add(rule_only, row);
+		} else if (status == EXIT_OK && n == before) {
 			if (dev)
 				status = fail(EXIT_NOT_FOUND,
 					      "%s: iommuctl did not bind this device (no entry in %s/devices); it stays on "
@@ -766,11 +948,63 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 		json_object *devs = json_object_new_array(), *out = json_object_new_object();
 
 		json_object_object_add(out, "devices", devs);
-		status = restore_entries(b, todo, n, devs);
+		status = restore_entries(g->sysroot, b, todo, n, devs);
+		/* No entry, only a rule: the device stays where it is, the rule goes. */
+		for (size_t i = 0; i < json_object_array_length(rule_only); i++) {
+			json_object *row = json_object_array_get_idx(rule_only, i), *a;
+			int err;
+
+			json_object_object_get_ex(row, "address", &a);
+			err = persist_remove(g->sysroot, json_object_get_string(a));
+			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(err == 0));
+			if (err)
+				status = fail(errno_status(err), "%s: cannot remove its udev rule: %s",
+					      json_object_get_string(a), strerror(-err));
+			else
+				fprintf(stderr,
+					"iommuctl: %s: removed its udev rule; with no journal entry its original driver is "
+					"unknown, so it stays on %s until the next boot\n",
+					json_object_get_string(a),
+					json_object_get_string(json_object_object_get(row, "driver"))
+						? json_object_get_string(json_object_object_get(row, "driver"))
+						: "no driver");
+			json_object_array_add(devs, json_object_get(row));
+		}
 		status = emit_restore(g, out, status);
 	}
+	json_object_put(rule_only);
 	if (b)
 		iommufd_binder_free(b);
+	return status;
+}
+
+int restore_owned(struct global_opts *g, const char *owner, json_object **result)
+{
+	struct iommufd_journal_entry *e;
+	struct iommufd_binder *b;
+	json_object *devs;
+	size_t n, mine = 0;
+	int err, status = new_binder(g->sysroot, &b);
+
+	*result = NULL;
+	if (status)
+		return status;
+	err = iommufd_binder_journal_list(b, &e, &n);
+	if (err) {
+		status = fail(errno_status(err), "%s: cannot read the journal: %s", iommufd_binder_journal_dir(b),
+			      strerror(-err));
+		iommufd_binder_free(b);
+		return status;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].owner, owner) == 0)
+			e[mine++] = e[i];
+	*result = json_object_new_object();
+	devs = json_object_new_array();
+	json_object_object_add(*result, "devices", devs);
+	status = restore_entries(g->sysroot, b, e, mine, devs);
+	free(e);
+	iommufd_binder_free(b);
 	return status;
 }
 
@@ -802,7 +1036,7 @@ int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char
 	out = json_object_new_object();
 	devs = json_object_new_array();
 	json_object_object_add(out, "devices", devs);
-	status = restore_entries(b, e, n, devs);
+	status = restore_entries(g->sysroot, b, e, n, devs);
 	free(e);
 	iommufd_binder_free(b);
 	return emit_restore(g, out, status);

@@ -9,7 +9,7 @@
  *   iommuctl help --options         the same for the options before the command
  *
  * "-" stands for an empty field.  Global options come after the command's.
- * COMPLETE words: device, group, driver, file, dir, class, command.
+ * COMPLETE words: device, group, driver, file, dir, class, command, policy.
  */
 #include <string.h>
 

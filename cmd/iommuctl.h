@@ -136,9 +136,33 @@ int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **a
 int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 
 /* ---- binding: bind, unbind, restore (cmd/bind.c) ---- */
+/* What a bind does: bind's options, and what the libvirt hook asks for. */
+struct bind_request {
+	const char *driver;  /* "vfio-pci" */
+	bool group;          /* also the siblings that keep the group non-viable */
+	bool dry_run, force;
+	bool persist;        /* leave a udev rule that binds again at boot */
+	const char *owner;   /* journal owner (iommufd_binder_set_owner()), NULL for none */
+	bool from_hook;      /* refusals advise the libvirt hook's policy, not bind's options */
+};
+/*
+ * Bind the devices or groups @names as @r says: lock, check, journal, bind,
+ * roll back on failure.  Prints errors; prints the result as a table or JSON,
+ * or, when @result is set, hands the JSON object over instead.  Returns the
+ * exit status.
+ */
+int bind_devices(const struct command *cmd, struct global_opts *g, const struct bind_request *r, char **names, int count,
+		 json_object **result);
+/*
+ * Give back every device whose journal entry has owner @owner (under its
+ * group lock).  @result receives {"devices": [...]}.  Returns the exit status.
+ */
+int restore_owned(struct global_opts *g, const char *owner, json_object **result);
 int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char **argv);
+/* cmd/libvirt-hook.c */
+int cmd_libvirt_hook(const struct command *cmd, struct global_opts *g, int argc, char **argv);
 /* For list/show: the device's "journal" object (null when iommuctl did not rebind it). */
 json_object *json_device_journal(const struct iommufd_pci_dev *dev);
 /* Which journal json_device_journal() reads: the one of --sysroot (NULL: the live system). */

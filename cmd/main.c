@@ -62,6 +62,13 @@ static const struct cmd_option bind_options[] = {
 	{ "group", 0, NULL, "also bind the siblings that would keep the group non-viable (not bridges)", NULL },
 	{ "dry-run", 'n', NULL, "say what would be done, change nothing", NULL },
 	{ "force", 0, NULL, "bind even a device in use, or one that leaves its group non-viable", NULL },
+	{ "persist", 0, NULL, "bind again at every boot (a udev rule; unbind removes it)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cmd_option hook_options[] = {
+	{ "policy", 0, "POLICY", "check (default), bind, or bind-group: what prepare may do", "policy" },
+	{ "config", 0, "FILE", "read the policy from FILE (default /etc/iommuctl/libvirt-hook.conf)", "file" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -103,6 +110,9 @@ const struct command commands[] = {
 	  unbind_options, "device group" },
 	{ "restore", cmd_restore, "--all", "give back every device in the journal (after a crash)", restore_options,
 	  NULL },
+	{ "libvirt-hook", cmd_libvirt_hook, "DOMAIN OPERATION SUB-OPERATION [EXTRA]",
+	  "libvirt's qemu hook: check (or bind) a domain's PCI hostdevs at prepare, give them back at release",
+	  hook_options, NULL },
 	{ "help", cmd_help_complete, "[COMMAND]", "show help for a command", help_options, "command" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -33,6 +33,9 @@ _iommuctl_values()
 	command)
 		"$bin" help --commands 2>/dev/null | cut -f1
 		;;
+	policy)
+		printf '%s\n' check bind bind-group
+		;;
 	esac
 }
 

@@ -77,6 +77,8 @@ function __iommuctl_complete
                 for f in $root/sys/bus/pci/drivers/*
                     basename $f
                 end
+            case policy
+                printf '%s\n' check bind bind-group
             case command
                 $bin help --commands 2>/dev/null | string split -f1 \t
             case file

@@ -10,45 +10,8 @@ load helpers
 setup_file() {
 	fixtures_setup
 	HOST_DIR="$BATS_FILE_TMPDIR/q35"
-	cp -a "$(sysroot qemu-q35)" "$HOST_DIR"
+	busy_q35 "$HOST_DIR"
 	export HOST_DIR
-	local dev=$HOST_DIR/sys/devices/pci0000:00
-	# eth1 (virtio-net 01:02.0) up, with the default route and a global IPv6 address.
-	echo 0x1003 >"$HOST_DIR/sys/class/net/eth1/flags"
-	echo up >"$HOST_DIR/sys/class/net/eth1/operstate"
-	mkdir -p "$HOST_DIR/proc/net" "$HOST_DIR/proc/self"
-	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' >"$HOST_DIR/proc/net/route"
-	printf 'eth1\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' >>"$HOST_DIR/proc/net/route"
-	printf 'eth1\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' >>"$HOST_DIR/proc/net/route"
-	printf 'fec0000000000000505400fffe123456 02 40 40 80     eth1\n' >"$HOST_DIR/proc/net/if_inet6"
-	printf 'fe80000000000000505400fffe123456 02 40 20 80     eth1\n' >>"$HOST_DIR/proc/net/if_inet6"
-	# A disk on the SATA controller 00:1f.2: sda1 holds /, dm-0 on sda2 is swap.
-	local sda=$dev/0000:00:1f.2/ata1/host0/block/sda
-	mkdir -p "$sda/sda1" "$sda/sda2/holders" "$HOST_DIR/sys/block" "$HOST_DIR/sys/class/block" \
-		"$HOST_DIR/sys/devices/virtual/block/dm-0/dm"
-	echo 8:0 >"$sda/dev"
-	echo 8:1 >"$sda/sda1/dev"
-	echo 1 >"$sda/sda1/partition"
-	echo 8:2 >"$sda/sda2/dev"
-	echo 2 >"$sda/sda2/partition"
-	echo 253:0 >"$HOST_DIR/sys/devices/virtual/block/dm-0/dev"
-	echo vg-swap >"$HOST_DIR/sys/devices/virtual/block/dm-0/dm/name"
-	ln -s ../../../../../../../../virtual/block/dm-0 "$sda/sda2/holders/dm-0"
-	ln -s ../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda "$HOST_DIR/sys/block/sda"
-	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda "$HOST_DIR/sys/class/block/sda"
-	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda1 "$HOST_DIR/sys/class/block/sda1"
-	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda2 "$HOST_DIR/sys/class/block/sda2"
-	ln -s ../../devices/virtual/block/dm-0 "$HOST_DIR/sys/class/block/dm-0"
-	printf '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n' >"$HOST_DIR/proc/self/mountinfo"
-	printf '23 22 0:5 / /dev rw shared:2 - devtmpfs udev rw\n' >>"$HOST_DIR/proc/self/mountinfo"
-	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/mapper/vg-swap                     partition\t2097148\t\t0\t\t-2\n' \
-		>"$HOST_DIR/proc/swaps"
-	# A framebuffer console on the SMBus function 00:1f.3 (a stand-in for a GPU).
-	mkdir -p "$dev/0000:00:1f.3/graphics/fb0" "$HOST_DIR/sys/class/graphics" "$HOST_DIR/sys/class/vtconsole/vtcon1"
-	ln -s ../../../0000:00:1f.3 "$dev/0000:00:1f.3/graphics/fb0/device"
-	ln -s ../../devices/pci0000:00/0000:00:1f.3/graphics/fb0 "$HOST_DIR/sys/class/graphics/fb0"
-	echo "(M) frame buffer device" >"$HOST_DIR/sys/class/vtconsole/vtcon1/name"
-	echo 1 >"$HOST_DIR/sys/class/vtconsole/vtcon1/bind"
 }
 
 b() {
@@ -162,4 +125,42 @@ b() {
 	[[ $stderr == *"0000:00:03.0: could not put it back on no driver: the original driver did not take the device back"* ]] ||
 		fail_with "$stderr"
 	jq -e '.devices[0] | .address == "0000:00:03.0" and .result == "failed" and .from_driver == "vfio-pci"' <<<"$output"
+}
+
+@test "bind --persist: a udev rule that binds again at boot; unbind removes it (unpersisted)" {
+	local rule=$HOST_DIR/etc/udev/rules.d/99-iommuctl-0000:00:03.0.rules
+	# 00:03.0 is on vfio-pci already: nothing to bind, but the rule is still wanted.
+	b bind -j --persist 00:03.0
+	assert_status 0
+	jq -e --arg r "$rule" '.devices[0] | .result == "already-bound" and .persist_rule == $r' <<<"$output"
+	[ -f "$rule" ] && [ ! -e "$rule.tmp" ]
+	grep -qx '# Written by '"'"'iommuctl bind --persist'"'"': at boot, bind 0000:00:03.0 to vfio-pci (it was on vfio-pci).' "$rule"
+	grep -qx "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:00:03.0\", RUN+=\"$(readlink -f "$IOMMUCTL") bind --force --driver vfio-pci 0000:00:03.0\"" "$rule" ||
+		fail_with "$(cat "$rule")"
+	# No journal entry (nothing was bound), only the rule: unbind removes the rule, the device stays.
+	b unbind -j 00:03.0
+	assert_status 0
+	[ ! -e "$rule" ]
+	[[ $stderr == *"0000:00:03.0: removed its udev rule; with no journal entry its original driver is unknown, so it stays on vfio-pci until the next boot"* ]] ||
+		fail_with "$stderr"
+	jq -e '.devices[0] | .result == "unpersisted" and .persist_rule_removed and .driver == "vfio-pci"' <<<"$output"
+	b unbind 00:03.0
+	assert_status 3
+	rm -r "$HOST_DIR/run" "$HOST_DIR/etc"
+}
+
+@test "bind --persist: a rule that cannot be written fails the bind (8) and leaves no rule behind" {
+	mkdir -p "$HOST_DIR/etc/udev"
+	: >"$HOST_DIR/etc/udev/rules.d" # a file where the directory should be
+	b bind --persist 00:03.0
+	rm -r "$HOST_DIR/etc" "$HOST_DIR/run"
+	assert_status 8
+	[[ $stderr == *"0000:00:03.0: cannot write $HOST_DIR/etc/udev/rules.d/99-iommuctl-0000:00:03.0.rules: Not a directory; rolled back nothing (every device was already bound)"* ]] ||
+		fail_with "$stderr"
+}
+
+@test "bind --persist --dry-run writes no rule" {
+	b bind -n --persist 00:03.0
+	assert_status 0
+	[ ! -e "$HOST_DIR/etc/udev/rules.d" ]
 }

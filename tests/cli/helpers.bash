@@ -117,3 +117,49 @@ assert_golden() {
 	diff -u "$file" <(printf '%s\n' "$got") >&2 ||
 		fail_with "output of 'iommuctl $*' on $host differs from golden/$host/$name"
 }
+
+# busy_q35 DIR: the qemu-q35 fixture copied to DIR, with users for every
+# kind of in-use check: eth1 (virtio-net 01:02.0) up with the default route
+# and a global IPv6 address; sda1 on the SATA controller 00:1f.2 holding /,
+# dm-0 on sda2 as swap; a framebuffer console on 00:1f.3.
+busy_q35() {
+	local HOST_DIR=$1
+	cp -a "$(sysroot qemu-q35)" "$HOST_DIR"
+	local dev=$HOST_DIR/sys/devices/pci0000:00
+	# eth1 (virtio-net 01:02.0) up, with the default route and a global IPv6 address.
+	echo 0x1003 >"$HOST_DIR/sys/class/net/eth1/flags"
+	echo up >"$HOST_DIR/sys/class/net/eth1/operstate"
+	mkdir -p "$HOST_DIR/proc/net" "$HOST_DIR/proc/self"
+	printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' >"$HOST_DIR/proc/net/route"
+	printf 'eth1\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' >>"$HOST_DIR/proc/net/route"
+	printf 'eth1\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' >>"$HOST_DIR/proc/net/route"
+	printf 'fec0000000000000505400fffe123456 02 40 40 80     eth1\n' >"$HOST_DIR/proc/net/if_inet6"
+	printf 'fe80000000000000505400fffe123456 02 40 20 80     eth1\n' >>"$HOST_DIR/proc/net/if_inet6"
+	# A disk on the SATA controller 00:1f.2: sda1 holds /, dm-0 on sda2 is swap.
+	local sda=$dev/0000:00:1f.2/ata1/host0/block/sda
+	mkdir -p "$sda/sda1" "$sda/sda2/holders" "$HOST_DIR/sys/block" "$HOST_DIR/sys/class/block" \
+		"$HOST_DIR/sys/devices/virtual/block/dm-0/dm"
+	echo 8:0 >"$sda/dev"
+	echo 8:1 >"$sda/sda1/dev"
+	echo 1 >"$sda/sda1/partition"
+	echo 8:2 >"$sda/sda2/dev"
+	echo 2 >"$sda/sda2/partition"
+	echo 253:0 >"$HOST_DIR/sys/devices/virtual/block/dm-0/dev"
+	echo vg-swap >"$HOST_DIR/sys/devices/virtual/block/dm-0/dm/name"
+	ln -s ../../../../../../../../virtual/block/dm-0 "$sda/sda2/holders/dm-0"
+	ln -s ../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda "$HOST_DIR/sys/block/sda"
+	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda "$HOST_DIR/sys/class/block/sda"
+	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda1 "$HOST_DIR/sys/class/block/sda1"
+	ln -s ../../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda2 "$HOST_DIR/sys/class/block/sda2"
+	ln -s ../../devices/virtual/block/dm-0 "$HOST_DIR/sys/class/block/dm-0"
+	printf '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n' >"$HOST_DIR/proc/self/mountinfo"
+	printf '23 22 0:5 / /dev rw shared:2 - devtmpfs udev rw\n' >>"$HOST_DIR/proc/self/mountinfo"
+	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/mapper/vg-swap                     partition\t2097148\t\t0\t\t-2\n' \
+		>"$HOST_DIR/proc/swaps"
+	# A framebuffer console on the SMBus function 00:1f.3 (a stand-in for a GPU).
+	mkdir -p "$dev/0000:00:1f.3/graphics/fb0" "$HOST_DIR/sys/class/graphics" "$HOST_DIR/sys/class/vtconsole/vtcon1"
+	ln -s ../../../0000:00:1f.3 "$dev/0000:00:1f.3/graphics/fb0/device"
+	ln -s ../../devices/pci0000:00/0000:00:1f.3/graphics/fb0 "$HOST_DIR/sys/class/graphics/fb0"
+	echo "(M) frame buffer device" >"$HOST_DIR/sys/class/vtconsole/vtcon1/name"
+	echo 1 >"$HOST_DIR/sys/class/vtconsole/vtcon1/bind"
+}

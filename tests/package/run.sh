@@ -56,6 +56,12 @@ tap $? "man iommuctl shows the installed page"
 MANPAGER=cat man 7 iommuctl-json 2>/dev/null | grep -q "viable"
 tap $? "man 7 iommuctl-json shows the JSON reference"
 
+hook=/etc/libvirt/hooks/qemu.d/iommuctl
+[ -x "$hook" ] && grep -q '^exec /usr/bin/iommuctl libvirt-hook "\$@"$' "$hook" &&
+	echo '<domain><name>vm1</name></domain>' | "$hook" vm1 prepare begin - >"$work/hook.log" 2>&1 &&
+	[ ! -s "$work/hook.log" ]
+tap $? "libvirt's hook is installed and lets a domain without hostdevs start, silently" "$work/hook.log"
+
 printf '#include <iommufd/topology.h>\nint main(void) { char f[13]; return iommufd_parse_pci_address("01:00.0", f); }\n' >"$work/use.c"
 cc "$work/use.c" $(pkg-config --cflags --libs libiommufd) -o "$work/use" >"$work/cc.log" 2>&1 && "$work/use"
 tap $? "a program builds with pkg-config libiommufd and runs against libiommufd0" "$work/cc.log"

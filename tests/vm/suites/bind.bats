@@ -42,6 +42,8 @@ setup() {
 
 teardown() {
 	"$IOMMUCTL" restore --all >/dev/null 2>&1 || true
+	if [ -n "${udevd:-}" ]; then udevadm control --exit 2>/dev/null || true; fi
+	rm -f /etc/udev/rules.d/99-iommuctl-*.rules
 	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
 	if [ -n "${UNDO_NET:-}" ] && [ -n "${VM_TOPOLOGY_FILE:-}" ]; then "$BATS_TEST_DIRNAME/../guest-init.sh" net || true; fi
 }
@@ -239,4 +241,35 @@ $BR_NET vfio-pci vfio-pci" ]
 	[ -z "$(dev_driver $EDU)" ]
 	[ -z "$(ls -A $JOURNAL)" ]
 	[ -e "$SYS/bus/pci/devices/$RP_EDU" ]
+}
+
+@test "bind --persist: udev's add event binds the e1000e again (as at boot); unbind gives it back and removes the rule" {
+	udevd=/lib/systemd/systemd-udevd
+	[ -x $udevd ] || skip "no systemd-udevd (Debian package udev) on the host root"
+	[ "$(dev_driver $E1000E)" = e1000e ] || skip "$E1000E is not on e1000e"
+	rule=/etc/udev/rules.d/99-iommuctl-$E1000E.rules
+	capture "$IOMMUCTL" bind -j --persist "$E1000E"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jq -r '.devices[0] | "\(.result) \(.persist_rule)"' <<<"$output")" = "bound $rule" ]
+	grep -q "^ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"$E1000E\", RUN+=\"" "$rule"
+
+	# A reboot, as far as the device is concerned: back on e1000e, no journal (/run is new).
+	unbind_to_default "$E1000E"
+	[ "$(dev_driver $E1000E)" = e1000e ]
+	rm "$JOURNAL/$E1000E"
+	# Coldplug: udevd with every rule of the host root plus ours, one add event.
+	$udevd --daemon --resolve-names=never
+	udevadm trigger --action=add "$SYS/bus/pci/devices/$E1000E"
+	udevadm settle --timeout=60
+	udevadm control --exit
+	[ "$(dev_driver $E1000E)" = vfio-pci ]
+	# The boot-time bind journaled the driver the device had: unbind knows where it goes.
+	grep -qx original_driver=e1000e "$JOURNAL/$E1000E"
+
+	capture "$IOMMUCTL" unbind -j "$E1000E"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(dev_driver $E1000E)" = e1000e ]
+	[ -z "$(override $E1000E)" ]
+	[ ! -e "$rule" ]
+	[ "$(jq -r '.devices[0] | "\(.result) \(.persist_rule_removed)"' <<<"$output")" = "restored true" ]
 }
