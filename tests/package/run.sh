@@ -8,7 +8,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/iommuctl-pkg.XXXXXX")
 n=0 failed=0
 installed=()
 cleanup() {
-	[ ${#installed[@]} -eq 0 ] || dpkg -r "${installed[@]}" >/dev/null 2>&1
+	[ ${#installed[@]} -eq 0 ] || dpkg -P "${installed[@]}" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
