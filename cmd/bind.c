@@ -997,7 +997,7 @@ int restore_owned(struct global_opts *g, const char *owner, json_object **result
 		return status;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(e[i].owner, owner) == 0)
+		if (!owner || strcmp(e[i].owner, owner) == 0)
 			e[mine++] = e[i];
 	*result = json_object_new_object();
 	devs = json_object_new_array();
@@ -1011,11 +1011,8 @@ int restore_owned(struct global_opts *g, const char *owner, json_object **result
 int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char **argv)
 {
 	struct bind_opts o = { 0 };
-	struct iommufd_journal_entry *e;
-	struct iommufd_binder *b;
-	json_object *out, *devs;
-	size_t n;
-	int err, status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
+	json_object *out;
+	int status, first = parse_command_options(cmd, g, argc, argv, on_bind_option, &o, &status);
 
 	if (first < 0)
 		return status;
@@ -1023,21 +1020,6 @@ int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char
 		return usage_error(cmd, "restore: no arguments expected (to give back some devices: iommuctl unbind DEV)");
 	if (!o.all)
 		return usage_error(cmd, "restore: say --all (every device in the journal is put back)");
-	status = new_binder(g->sysroot, &b);
-	if (status)
-		return status;
-	err = iommufd_binder_journal_list(b, &e, &n);
-	if (err) {
-		status = fail(errno_status(err), "%s: cannot read the journal: %s", iommufd_binder_journal_dir(b),
-			      strerror(-err));
-		iommufd_binder_free(b);
-		return status;
-	}
-	out = json_object_new_object();
-	devs = json_object_new_array();
-	json_object_object_add(out, "devices", devs);
-	status = restore_entries(g->sysroot, b, e, n, devs);
-	free(e);
-	iommufd_binder_free(b);
-	return emit_restore(g, out, status);
+	status = restore_owned(g, NULL, &out);
+	return out ? emit_restore(g, out, status) : status;
 }

@@ -154,8 +154,9 @@ struct bind_request {
 int bind_devices(const struct command *cmd, struct global_opts *g, const struct bind_request *r, char **names, int count,
 		 json_object **result);
 /*
- * Give back every device whose journal entry has owner @owner (under its
- * group lock).  @result receives {"devices": [...]}.  Returns the exit status.
+ * Give back every device whose journal entry has owner @owner (NULL: every
+ * entry), each under its group lock.  @result receives {"devices": [...]},
+ * or NULL when the journal could not be read.  Returns the exit status.
  */
 int restore_owned(struct global_opts *g, const char *owner, json_object **result);
 int cmd_bind(const struct command *cmd, struct global_opts *g, int argc, char **argv);

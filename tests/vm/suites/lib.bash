@@ -208,3 +208,21 @@ setup_probe_edu() {
 release_edu() {
 	[ -n "${EDU:-}" ] && unbind_to_default "$EDU"
 }
+
+# free_devices FILE BDF...: unbind each BDF that has a driver (an earlier
+# suite of the same boot may have left it on vfio-pci), noting "BDF DRIVER"
+# in FILE; give_back_devices FILE binds them back (teardown_file).
+free_devices() {
+	local file=$1 b
+	shift
+	: >"$file"
+	for b in "$@"; do
+		[ -e "$SYS/bus/pci/devices/$b/driver" ] || continue
+		echo "$b $(dev_driver "$b")" >>"$file"
+		unbind_to_default "$b"
+	done
+}
+give_back_devices() {
+	local b d
+	while read -r b d; do bind_to "$b" "$d" || true; done <"$1"
+}

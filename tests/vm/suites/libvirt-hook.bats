@@ -17,20 +17,13 @@ JOURNAL=/run/iommuctl/devices
 
 setup_file() {
 	[ -x "$IOMMUCTL" ] || { echo "no binary at IOMMUCTL=$IOMMUCTL" >&2; return 1; }
-	local b
-	: >"$BATS_FILE_TMPDIR/found"
-	for b in $EDU $BR_EDU; do
-		[ -e "$SYS/bus/pci/devices/$b/driver" ] || continue
-		echo "$b $(dev_driver "$b")" >>"$BATS_FILE_TMPDIR/found"
-		unbind_to_default "$b"
-	done
+	free_devices "$BATS_FILE_TMPDIR/found" $EDU $BR_EDU
 	# The host root's own configuration must not decide the policy.
 	export IOMMUCTL_HOOK_CONFIG=$BATS_FILE_TMPDIR/libvirt-hook.conf
 }
 
 teardown_file() {
-	local b d
-	while read -r b d; do bind_to "$b" "$d" || true; done <"$BATS_FILE_TMPDIR/found"
+	give_back_devices "$BATS_FILE_TMPDIR/found"
 }
 
 setup() {
