@@ -117,7 +117,9 @@ def main():
     }
     skipped = {}
     driverctl = shutil.which('driverctl')
-    if driverctl:
+    if not slow_rounds:
+        skipped['driverctl'] = 'BENCH_BIND_SLOW_ROUNDS=0'
+    elif driverctl:
         sides['driverctl'] = (
             ['bash', '-c', 'for d; do "$0" --nosave set-override "$d" vfio-pci; done', driverctl] + devs,
             ['bash', '-c', 'for d; do "$0" --nosave unset-override "$d"; done', driverctl] + devs)
@@ -152,7 +154,7 @@ def main():
         cycle(name, False)
     say('warm-up done in %.0f s' % (time.monotonic() - t0))
     fast = [name for name in sides if name != 'driverctl']
-    slow_at = {(i * rounds) // slow_rounds for i in range(slow_rounds)} if slow_rounds else set()
+    slow_at = {(i * rounds) // slow_rounds for i in range(slow_rounds)}
     for r in range(rounds):
         t1 = time.monotonic()
         names = fast + (['driverctl'] if 'driverctl' in sides and r in slow_at else [])

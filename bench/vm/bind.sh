@@ -12,7 +12,7 @@
 #   BENCH_BIND_DEVICES      devices per cycle (default 32, the topology's NICs)
 #   BENCH_BIND_ROUNDS       interleaved rounds (default 8)
 #   BENCH_BIND_SLOW_ROUNDS  of those, the rounds driverctl runs in (default 4:
-#                           it takes about 17 s a cycle under TCG)
+#                           it takes about 17 s a cycle under TCG; 0 skips it)
 #   VM_CPUS                 guest vCPUs (default 2)
 #
 # A measurement, not a test: exit 0 whatever the ratios; 2 when it could not
@@ -81,7 +81,7 @@ print('  %-28s %11s %11s %11s %11s %11s %4s' % ('one cycle (bind + restore)', 'm
       'restore med', 'cpu med', 'runs'))
 for key, label in labels:
     if key not in sides:
-        print('  %-28s %s' % (label, r['skipped'].get(key, 'not measured')))
+        print('  %-28s skipped: %s' % (label, r['skipped'].get(key, 'no runs')))
         continue
     v = sides[key]
     print('  %-28s %11s %11s %11s %11s %11s %4d' % (label, s(med(cycle[key])), s(min(cycle[key])),
