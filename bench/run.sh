@@ -3,7 +3,9 @@
 # host, next to the floor (bench/walker.c, a minimal C program that reads the
 # same files and prints the same bytes) and to the operators' bash loop
 # (bench/bash-loop.sh, lspci per device); then, in a guest, the iommufd
-# lifecycle and `iommuctl probe` next to raw ioctls (bench/vm/run.sh).
+# lifecycle and `iommuctl probe` next to raw ioctls (bench/vm/run.sh); then,
+# in another guest, binding 32 devices to vfio-pci and back next to
+# driverctl, dpdk-devbind and a raw sysfs loop (bench/vm/bind.sh).
 # See bench/README.md.
 #
 # Usage: bench/run.sh
@@ -19,11 +21,15 @@
 #   CC               compiler for the walker (default cc)
 #   BENCH_VM=0       skip the VM half (bench/vm/run.sh: boots the "basic"
 #                    guest, about four minutes; its own knobs are listed there)
+#   BENCH_BIND=0     skip the binding benchmark (bench/vm/bind.sh: boots the
+#                    "bench-bind" guest, about four minutes; knobs listed there)
 #   TMPDIR           where the tree goes when /dev/shm is not usable
 #
 # It is a measurement, not a test: it exits 0 whatever the verdicts, and 2
 # only when it could not measure (no binary, no compiler, the fixture
-# generator failed, a command failed).
+# generator failed, a command failed), or when the binding benchmark could
+# not (a tool that did not bind or restore every device makes its times
+# meaningless).
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -213,4 +219,12 @@ EOF
 if [ "${BENCH_VM:-1}" != 0 ]; then
 	BENCH_IOMMUCTL=$iommuctl "$here/vm/run.sh" || say "the VM benchmark could not measure (BENCH_VM=0 skips it)"
 fi
-exit 0
+
+# ---- binding 32 devices against driverctl, dpdk-devbind, raw sysfs (bench/vm/bind.sh) ----
+
+status=0
+if [ "${BENCH_BIND:-1}" != 0 ]; then
+	BENCH_IOMMUCTL=$iommuctl "$here/vm/bind.sh" ||
+		{ status=2; say "the binding benchmark could not measure (BENCH_BIND=0 skips it)"; }
+fi
+exit $status
