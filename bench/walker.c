@@ -699,7 +699,8 @@ static void out_dev(const struct dev *dev)
 	}
 	out(dev->net.n ? "\n" I10 "],\n" I10 "\"holders\": " : I10 "],\n" I10 "\"holders\": ");
 	out_holders(I12, I14, I10, dev->holders, false, 0);
-	out("\n" I8 "}");
+	/* The generated host has no journal: load_journal() made sure. */
+	out(",\n" I10 "\"journal\": null\n" I8 "}");
 }
 
 static int cmp_uint(const void *a, const void *b)
@@ -812,6 +813,20 @@ static void walk_groups(void)
 	out(first_group ? "  ]\n}\n" : "\n  ]\n}\n");
 }
 
+/*
+ * list -j reports each device's bind journal entry; iommuctl lists
+ * run/iommuctl/devices under the sysroot once.  So does the floor, and it
+ * refuses a tree with entries rather than print something else.
+ */
+static void load_journal(void)
+{
+	struct names entries = { 0 };
+
+	list_dir("run/iommuctl/devices", &entries, false);
+	if (entries.n)
+		die("run/iommuctl/devices", "the walker does not print journal entries");
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = argc > 1 ? argv[1] : "/";
@@ -836,6 +851,7 @@ int main(int argc, char **argv)
 	list_dir("sys/class/iommu", &iommus, true);
 	load_netdevs();
 	load_holders();
+	load_journal();
 	walk_groups();
 	if (fflush(stdout) != 0)
 		die("stdout", strerror(errno));
