@@ -21,10 +21,10 @@ CFLAGS       ?= -O2 -g
 PKGS         := libpci json-c readline libudev
 DEP_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-# The tool alone parses libvirt's domain XML: the library does not link libxml2.
+# libvirt-hook parses the domain XML with libxml2, which it dlopen()s when it
+# runs (cmd/libvirt-hook.c says why): the headers are needed, not the link.
 CMD_PKGS     := libxml-2.0
 CMD_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(CMD_PKGS) 2>/dev/null)
-CMD_LIBS     := $(shell $(PKG_CONFIG) --libs $(CMD_PKGS) 2>/dev/null)
 
 WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
                 -Wmissing-prototypes -Wvla -Wno-unused-parameter
@@ -87,7 +87,7 @@ $(BUILD)/libiommufd.so.$(VERSION): $(LIB_OBJS) lib/libiommufd.sym
 # The tool links the library statically: one self-contained binary to copy
 # into a guest or a rescue shell.
 $(BUILD)/iommuctl: $(CMD_OBJS) $(BUILD)/libiommufd.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libiommufd.a $(DEP_LIBS) $(CMD_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libiommufd.a $(DEP_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiommufd.a
 	@mkdir -p $(@D)

@@ -25,6 +25,7 @@
  * stdout stays empty unless -j is given: libvirt reads a hook's stdout as
  * a replacement XML for some operations.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,8 +41,59 @@
 #include "iommufd/bind.h"
 
 #define HOOK_NS "urn:iommuctl:libvirt-hook:1"
+#define LIBXML2_SONAME "libxml2.so.2"
 #define MAX_XML (16 << 20)
 #define MAX_HOSTDEVS 128
+
+/*
+ * libxml2 is opened when the hook runs, not linked: it brings ICU and
+ * libstdc++ along, whose loading every other command would pay at exec
+ * (0.9 ms natively, tens under emulation) for a parser only the hook uses.
+ * The pointers keep the headers' own prototypes.
+ */
+static struct {
+	__typeof__(&xmlReadMemory) ReadMemory;
+	__typeof__(&xmlGetLastError) GetLastError;
+	__typeof__(&xmlXPathNewContext) XPathNewContext;
+	__typeof__(&xmlXPathRegisterNs) XPathRegisterNs;
+	__typeof__(&xmlDocGetRootElement) DocGetRootElement;
+	__typeof__(&xmlXPathEvalExpression) XPathEvalExpression;
+	__typeof__(&xmlXPathFreeObject) XPathFreeObject;
+	__typeof__(&xmlXPathFreeContext) XPathFreeContext;
+	__typeof__(&xmlFreeDoc) FreeDoc;
+	__typeof__(&xmlGetProp) GetProp;
+	__typeof__(&xmlNodeGetContent) NodeGetContent;
+	xmlFreeFunc *Free; /* a variable of libxml2's, the deallocator it was built with */
+} lx;
+
+/* 0, or -1 with @why saying what is missing. */
+static int libxml2_open(const char **why)
+{
+	void *h = dlopen(LIBXML2_SONAME, RTLD_NOW | RTLD_LOCAL);
+	bool ok = h != NULL;
+
+#define LOAD(field, symbol)                                   \
+	do {                                                  \
+		void *sym_ = ok ? dlsym(h, symbol) : NULL;    \
+		ok = ok && sym_;                              \
+		memcpy(&lx.field, &sym_, sizeof(sym_));       \
+	} while (0)
+	LOAD(ReadMemory, "xmlReadMemory");
+	LOAD(GetLastError, "xmlGetLastError");
+	LOAD(XPathNewContext, "xmlXPathNewContext");
+	LOAD(XPathRegisterNs, "xmlXPathRegisterNs");
+	LOAD(DocGetRootElement, "xmlDocGetRootElement");
+	LOAD(XPathEvalExpression, "xmlXPathEvalExpression");
+	LOAD(XPathFreeObject, "xmlXPathFreeObject");
+	LOAD(XPathFreeContext, "xmlXPathFreeContext");
+	LOAD(FreeDoc, "xmlFreeDoc");
+	LOAD(GetProp, "xmlGetProp");
+	LOAD(NodeGetContent, "xmlNodeGetContent");
+	LOAD(Free, "xmlFree");
+#undef LOAD
+	*why = h ? "a symbol is missing" : dlerror();
+	return ok ? 0 : -1;
+}
 
 struct hook_opts {
 	const char *policy;
@@ -108,7 +160,7 @@ static char *read_stdin(size_t *len, int *err)
 
 static bool attr_number(xmlNode *node, const char *name, unsigned long max, unsigned long *value)
 {
-	xmlChar *text = xmlGetProp(node, (const xmlChar *)name);
+	xmlChar *text = lx.GetProp(node, (const xmlChar *)name);
 	char *end;
 	bool ok;
 
@@ -117,7 +169,7 @@ static bool attr_number(xmlNode *node, const char *name, unsigned long max, unsi
 	errno = 0;
 	*value = strtoul((const char *)text, &end, 0);
 	ok = errno == 0 && end != (char *)text && *end == '\0' && *value <= max && text[0] != '-';
-	xmlFree(text);
+	(*lx.Free)(text);
 	return ok;
 }
 
@@ -130,14 +182,14 @@ static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16
 		dom = 0; /* libvirt omits domain 0 in hand-written XML */
 	if (!attr_number(addr, "bus", 0xff, &bus) || !attr_number(addr, "slot", 0x1f, &slot) ||
 	    !attr_number(addr, "function", 7, &fn)) {
-		xmlChar *b = xmlGetProp(addr, (const xmlChar *)"bus"), *s = xmlGetProp(addr, (const xmlChar *)"slot"),
-			*f = xmlGetProp(addr, (const xmlChar *)"function");
+		xmlChar *b = lx.GetProp(addr, (const xmlChar *)"bus"), *s = lx.GetProp(addr, (const xmlChar *)"slot"),
+			*f = lx.GetProp(addr, (const xmlChar *)"function");
 		int status = usage_error(cmd, "hostdev <address bus='%s' slot='%s' function='%s'/>: not a PCI address",
 					 b ? (const char *)b : "", s ? (const char *)s : "", f ? (const char *)f : "");
 
-		xmlFree(b);
-		xmlFree(s);
-		xmlFree(f);
+		(*lx.Free)(b);
+		(*lx.Free)(s);
+		(*lx.Free)(f);
 		return status;
 	}
 	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
@@ -146,10 +198,10 @@ static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16
 
 static bool managed_yes(xmlNode *node)
 {
-	xmlChar *m = xmlGetProp(node, (const xmlChar *)"managed");
+	xmlChar *m = lx.GetProp(node, (const xmlChar *)"managed");
 	bool yes = m && strcmp((const char *)m, "yes") == 0;
 
-	xmlFree(m);
+	(*lx.Free)(m);
 	return yes;
 }
 
@@ -167,7 +219,7 @@ static int collect_hostdevs(const struct command *cmd, xmlXPathContext *ctx, str
 
 	*n = 0;
 	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
-		xmlXPathObject *res = xmlXPathEvalExpression((const xmlChar *)queries[q], ctx);
+		xmlXPathObject *res = lx.XPathEvalExpression((const xmlChar *)queries[q], ctx);
 		int status = EXIT_OK;
 
 		for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr && status == EXIT_OK; i++) {
@@ -175,7 +227,7 @@ static int collect_hostdevs(const struct command *cmd, xmlXPathContext *ctx, str
 			xmlXPathObject *a;
 
 			ctx->node = node;
-			a = xmlXPathEvalExpression((const xmlChar *)"source/address", ctx);
+			a = lx.XPathEvalExpression((const xmlChar *)"source/address", ctx);
 			if (a && a->nodesetval && a->nodesetval->nodeNr > 0)
 				addr = a->nodesetval->nodeTab[0];
 			if (!addr)
@@ -185,10 +237,10 @@ static int collect_hostdevs(const struct command *cmd, xmlXPathContext *ctx, str
 				status = usage_error(cmd, "more than %d PCI hostdevs", MAX_HOSTDEVS);
 			else if ((status = hostdev_address(cmd, addr, devs[*n].address)) == EXIT_OK)
 				devs[(*n)++].managed = managed_yes(node);
-			xmlXPathFreeObject(a);
+			lx.XPathFreeObject(a);
 		}
 		ctx->node = NULL;
-		xmlXPathFreeObject(res);
+		lx.XPathFreeObject(res);
 		if (status)
 			return status;
 	}
@@ -198,16 +250,16 @@ static int collect_hostdevs(const struct command *cmd, xmlXPathContext *ctx, str
 /* The domain's own policy, from its <metadata>; NULL when it has none. */
 static char *metadata_policy(xmlXPathContext *ctx)
 {
-	xmlXPathObject *res = xmlXPathEvalExpression((const xmlChar *)"/domain/metadata/iommuctl:hook/@policy", ctx);
+	xmlXPathObject *res = lx.XPathEvalExpression((const xmlChar *)"/domain/metadata/iommuctl:hook/@policy", ctx);
 	char *policy = NULL;
 
 	if (res && res->nodesetval && res->nodesetval->nodeNr > 0) {
-		xmlChar *text = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
+		xmlChar *text = lx.NodeGetContent(res->nodesetval->nodeTab[0]);
 
 		policy = text ? strdup((const char *)text) : NULL;
-		xmlFree(text);
+		(*lx.Free)(text);
 	}
-	xmlXPathFreeObject(res);
+	lx.XPathFreeObject(res);
 	return policy;
 }
 
@@ -343,7 +395,7 @@ int cmd_libvirt_hook(const struct command *cmd, struct global_opts *g, int argc,
 	struct hook_opts o = { NULL, NULL };
 	struct hostdev devs[MAX_HOSTDEVS];
 	char config_path[PATH_MAX], conf[16], *meta = NULL, *xml;
-	const char *domain, *op, *sub, *policy, *policy_from, *env_config;
+	const char *domain, *op, *sub, *policy, *policy_from, *env_config, *why;
 	xmlXPathContext *ctx = NULL;
 	xmlDoc *doc = NULL;
 	json_object *out;
@@ -363,24 +415,27 @@ int cmd_libvirt_hook(const struct command *cmd, struct global_opts *g, int argc,
 	if (o.policy && !policy_valid(o.policy))
 		return usage_error(cmd, "--policy %s: expected check, bind or bind-group", o.policy);
 
+	if (libxml2_open(&why) != 0)
+		return fail(EXIT_UNSUPPORTED, "libvirt-hook: cannot load %s to read the domain XML: %s (install libxml2)",
+			    LIBXML2_SONAME, why);
 	xml = read_stdin(&len, &err);
 	if (!xml)
 		return fail(EXIT_FAILURE_IO, "libvirt-hook: cannot read the domain XML on stdin: %s", strerror(-err));
 	if (len > 0) {
-		doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+		doc = lx.ReadMemory(xml, (int)len, "domain.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		if (!doc) {
-			const xmlError *e = xmlGetLastError();
-			char why[256];
+			const xmlError *e = lx.GetLastError();
+			char reason[256];
 
-			snprintf(why, sizeof(why), "%s", e && e->message ? e->message : "parse error");
-			why[strcspn(why, "\n")] = '\0';
+			snprintf(reason, sizeof(reason), "%s", e && e->message ? e->message : "parse error");
+			reason[strcspn(reason, "\n")] = '\0';
 			free(xml);
 			return usage_error(cmd, "libvirt-hook: the domain XML on stdin is not well-formed: line %d: %s",
-					   e ? e->line : 0, why);
+					   e ? e->line : 0, reason);
 		}
-		ctx = xmlXPathNewContext(doc);
-		if (!ctx || xmlXPathRegisterNs(ctx, (const xmlChar *)"iommuctl", (const xmlChar *)HOOK_NS) != 0) {
+		ctx = lx.XPathNewContext(doc);
+		if (!ctx || lx.XPathRegisterNs(ctx, (const xmlChar *)"iommuctl", (const xmlChar *)HOOK_NS) != 0) {
 			status = fail(EXIT_FAILURE_IO, "libvirt-hook: out of memory");
 			goto out;
 		}
@@ -393,7 +448,7 @@ int cmd_libvirt_hook(const struct command *cmd, struct global_opts *g, int argc,
 		goto out;
 	}
 	if (doc) {
-		xmlNode *root = xmlDocGetRootElement(doc);
+		xmlNode *root = lx.DocGetRootElement(doc);
 
 		if (!root || strcmp((const char *)root->name, "domain") != 0) {
 			status = usage_error(cmd, "libvirt-hook: stdin holds <%s>, not a libvirt <domain>",
@@ -473,7 +528,7 @@ int cmd_libvirt_hook(const struct command *cmd, struct global_opts *g, int argc,
 out:
 	free(xml);
 	free(meta);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	lx.XPathFreeContext(ctx);
+	lx.FreeDoc(doc);
 	return status;
 }

@@ -227,3 +227,23 @@ hook() {
 	hook vm1 release end <"$BATS_TEST_TMPDIR/vm1.xml"
 	[ -z "$(dev_driver $EDU)" ]
 }
+
+@test "policy bind: a hostdev the driver refuses stops the start (6) and puts back what was bound" {
+	# vfio-pci refuses a bridge (its header is not type 0): a real kernel
+	# refusal.  A root port is alone in its group, so the checks let it through.
+	BRIDGE=0000:00:07.3
+	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
+	before="$(dev_driver $BRIDGE)"
+	domain vm4 bind no "$EDU" "$BRIDGE" >"$BATS_TEST_TMPDIR/vm4.xml"
+	capture "$IOMMUCTL" -j --force libvirt-hook vm4 prepare begin - <"$BATS_TEST_TMPDIR/vm4.xml" || true
+	# The hook has no --force: a usage error, nothing done.
+	[ "$status" -eq 2 ]
+	hook vm4 prepare begin <"$BATS_TEST_TMPDIR/vm4.xml"
+	[ "$status" -eq 6 ] || { echo "$status $stderr"; false; }
+	[[ $stderr == *"$BRIDGE: binding to vfio-pci failed: the driver did not take the device"*"rolled back $EDU"* ]] ||
+		{ echo "$stderr"; false; }
+	[[ $stderr == *"vm4: the domain must not start (policy bind)" ]] || { echo "$stderr"; false; }
+	[ -z "$(dev_driver $EDU)" ]
+	[ "$(dev_driver $BRIDGE)" = "$before" ]
+	[ -z "$(ls -A $JOURNAL)" ]
+}
