@@ -240,7 +240,7 @@ hook() {
 	[ "$status" -eq 2 ]
 	hook vm4 prepare begin <"$BATS_TEST_TMPDIR/vm4.xml"
 	[ "$status" -eq 6 ] || { echo "$status $stderr"; false; }
-	[[ $stderr == *"$BRIDGE: binding to vfio-pci failed: the driver did not take the device"*"rolled back $EDU"* ]] ||
+	[[ $stderr == *"$BRIDGE: binding to vfio-pci failed: the driver did not take the device"*"rolled back $BRIDGE, $EDU to where they were"* ]] ||
 		{ echo "$stderr"; false; }
 	[[ $stderr == *"vm4: the domain must not start (policy bind)" ]] || { echo "$stderr"; false; }
 	[ -z "$(dev_driver $EDU)" ]
