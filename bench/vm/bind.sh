@@ -21,24 +21,13 @@
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-top="$(cd "$here/../.." && pwd)"
-cd "$top" || exit 2
-
-iommuctl=${BENCH_IOMMUCTL:-$top/build/iommuctl}
-case "$iommuctl" in /*) ;; *) iommuctl="$top/$iommuctl" ;; esac
+bench_name=bench-bind
+# shellcheck source=bench/vm/lib.sh
+. "$here/lib.sh"
 export BENCH_BIND_DEVICES=${BENCH_BIND_DEVICES:-32}
 export BENCH_BIND_ROUNDS=${BENCH_BIND_ROUNDS:-8}
 export BENCH_BIND_SLOW_ROUNDS=${BENCH_BIND_SLOW_ROUNDS:-4}
 export VM_CPUS=${VM_CPUS:-2}
-
-say() { printf 'bench-bind: %s\n' "$*"; }
-broke() {
-	say "ERROR: $*"
-	exit 2
-}
-
-[ -x "$iommuctl" ] || broke "no binary at $iommuctl (run make)"
-command -v qemu-system-x86_64 >/dev/null || broke "qemu-system-x86_64 is not installed"
 version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/iommuctl-bench-bind.XXXXXX") || broke "no temporary directory"

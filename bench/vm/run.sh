@@ -22,11 +22,9 @@
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-top="$(cd "$here/../.." && pwd)"
-cd "$top" || exit 2
-
-iommuctl=${BENCH_IOMMUCTL:-$top/build/iommuctl}
-case "$iommuctl" in /*) ;; *) iommuctl="$top/$iommuctl" ;; esac
+bench_name=bench-vm
+# shellcheck source=bench/vm/lib.sh
+. "$here/lib.sh"
 lib=$(dirname "$iommuctl")/libiommufd.a
 export BENCH_VM_LENGTH=${BENCH_VM_LENGTH:-1G}
 export BENCH_VM_REPS=${BENCH_VM_REPS:-3}
@@ -34,16 +32,7 @@ export BENCH_VM_ROUNDS=${BENCH_VM_ROUNDS:-10}
 export BENCH_VM_PROBES=${BENCH_VM_PROBES:-20}
 export VM_MEM=${VM_MEM:-3072}
 export VM_CPUS=${VM_CPUS:-2}
-
-say() { printf 'bench-vm: %s\n' "$*"; }
-broke() {
-	say "ERROR: $*"
-	exit 2
-}
-
-[ -x "$iommuctl" ] || broke "no binary at $iommuctl (run make)"
 [ -f "$lib" ] || broke "no $lib next to the binary (run make)"
-command -v qemu-system-x86_64 >/dev/null || broke "qemu-system-x86_64 is not installed"
 
 # The guest sees the host's / but not its /tmp: the programs go under build/.
 bin=$top/build/bench-vm
