@@ -287,7 +287,8 @@ static const struct column result_cols[] = {
 	{ NULL, NULL, false },
 };
 
-static int emit(struct global_opts *g, json_object *out, int status)
+/* Print {"devices": [...]} as JSON, or its rows as a table of @cols; release it. */
+static int emit_devices(struct global_opts *g, const struct column *cols, json_object *out, int status)
 {
 	json_object *devs;
 
@@ -295,7 +296,7 @@ static int emit(struct global_opts *g, json_object *out, int status)
 		return emit_json(out) && status == EXIT_OK ? EXIT_FAILURE_IO : status;
 	json_object_object_get_ex(out, "devices", &devs);
 	if (json_object_array_length(devs))
-		render_table(result_cols, devs);
+		render_table(cols, devs);
 	json_object_put(out);
 	return status;
 }
@@ -304,7 +305,7 @@ static int emit(struct global_opts *g, json_object *out, int status)
 static int finish(struct global_opts *g, json_object *out, int status, json_object **result)
 {
 	if (!result)
-		return emit(g, out, status);
+		return emit_devices(g, result_cols, out, status);
 	*result = out;
 	return status;
 }
@@ -854,19 +855,6 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 	return status;
 }
 
-static int emit_restore(struct global_opts *g, json_object *out, int status)
-{
-	json_object *devs;
-
-	if (g->json)
-		return emit_json(out) && status == EXIT_OK ? EXIT_FAILURE_IO : status;
-	json_object_object_get_ex(out, "devices", &devs);
-	if (json_object_array_length(devs))
-		render_table(restore_cols, devs);
-	json_object_put(out);
-	return status;
-}
-
 int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char **argv)
 {
 	struct bind_opts o = { 0 };
@@ -970,7 +958,7 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 						: "no driver");
 			json_object_array_add(devs, json_object_get(row));
 		}
-		status = emit_restore(g, out, status);
+		status = emit_devices(g, restore_cols, out, status);
 	}
 	json_object_put(rule_only);
 	if (b)
@@ -1021,5 +1009,5 @@ int cmd_restore(const struct command *cmd, struct global_opts *g, int argc, char
 	if (!o.all)
 		return usage_error(cmd, "restore: say --all (every device in the journal is put back)");
 	status = restore_owned(g, NULL, &out);
-	return out ? emit_restore(g, out, status) : status;
+	return out ? emit_devices(g, restore_cols, out, status) : status;
 }
