@@ -55,7 +55,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean check check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
+.PHONY: all man clean check check-fast check-abi check-unit check-cli check-valgrind check-package check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -109,7 +109,12 @@ check-unit: san
 check-cli: san
 	@tests/cli/run.sh
 
-check-fast: check-headers lint check-unit check-cli
+# The ABI four ways (headers, exports, version script, nm -D), one version
+# string, and a program linked against the shared library.
+check-abi: all
+	@tests/abi/run.sh $(BUILD)
+
+check-fast: check-headers check-abi lint check-unit check-cli
 
 # Every read-only command on every fixture host under valgrind (about 2 minutes).
 check-valgrind: all
@@ -123,11 +128,13 @@ check: check-fast check-valgrind check-vm
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib lib cmd tests/unit
+		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib \
+		-DIOMMUCTL_VERSION_STRING='"$(VERSION)"' lib cmd tests/unit
 	@# One file per process: clang-tidy 14 reports phantom va_list errors when
 	@# it analyses several translation units in one run.
 	@for f in $(LIB_SRCS) $(CMD_SRCS); do \
-		clang-tidy --quiet $$f -- -std=c11 -D_GNU_SOURCE -Iinclude -Ilib $(DEP_CFLAGS) $(CMD_CFLAGS) 2>/dev/null || exit 1; \
+		clang-tidy --quiet $$f -- -std=c11 -D_GNU_SOURCE -DIOMMUCTL_VERSION_STRING='"$(VERSION)"' \
+			-Iinclude -Ilib $(DEP_CFLAGS) $(CMD_CFLAGS) 2>/dev/null || exit 1; \
 	done; echo "lint: cppcheck and clang-tidy clean"
 
 bench: all
