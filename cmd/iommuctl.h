@@ -9,7 +9,12 @@
 
 #include "iommufd/topology.h"
 
-#define IOMMUCTL_VERSION "0.1.0"
+/* The version has one home, the Makefile's VERSION, which also names the
+ * shared library and the .pc file; tests/abi checks debian/changelog. */
+#ifndef IOMMUCTL_VERSION_STRING
+#error "IOMMUCTL_VERSION_STRING comes from the Makefile (make)"
+#endif
+#define IOMMUCTL_VERSION IOMMUCTL_VERSION_STRING
 
 /* Exit statuses, documented in iommuctl(8); a script may rely on them. */
 enum exit_status {
