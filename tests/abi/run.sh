@@ -34,11 +34,12 @@ else
 	echo "1..$n"
 	exit 1
 fi
-if ldd "$tmp/shared-client" | grep -q "libiommufd.so.0 => $build/" 2>/dev/null ||
-	LD_LIBRARY_PATH=$build ldd "$tmp/shared-client" | grep -q "libiommufd.so.0 => $build/"; then
+# Into a file first: grep -q closing the pipe early would fail ldd under pipefail.
+LD_LIBRARY_PATH=$build ldd "$tmp/shared-client" >"$tmp/ldd" 2>&1
+if grep -q "libiommufd.so.0 => $build/" "$tmp/ldd"; then
 	ok "it loads libiommufd.so.0 from the build, not an archive"
 else
-	LD_LIBRARY_PATH=$build ldd "$tmp/shared-client" >"$tmp/why"
+	cp "$tmp/ldd" "$tmp/why"
 	notok "it loads libiommufd.so.0 from the build, not an archive"
 fi
 
