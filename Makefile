@@ -127,6 +127,8 @@ check-package:
 check: check-fast check-valgrind check-vm
 
 lint:
+	@for tool in cppcheck clang-tidy; do command -v $$tool >/dev/null || \
+		{ echo "lint: $$tool is not installed (apt-get install $$tool)" >&2; exit 1; }; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib \
 		-DIOMMUCTL_VERSION_STRING='"$(VERSION)"' lib cmd tests/unit
