@@ -321,34 +321,22 @@ static void diagnosed(struct probe *p, enum step s, enum diag_step what, int err
 
 /* ---- binding to vfio-pci and back (libiommufd's binder: journaled, restorable) ---- */
 
-static bool driver_loaded(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", name);
-	return access(path, F_OK) == 0;
-}
-
-/*
- * Bind to vfio-pci through the binder: the journal entry under
- * /run/iommuctl is written first, so that a probe killed before its restore
- * leaves what 'iommuctl restore' needs; then driver_override, unbind,
- * drivers_probe, and a wait for the cdev.
- */
 static void bind_vfio(struct probe *p)
 {
 	char drv[64] = "", override[64] = "";
 	int err;
 
 	step_start(p);
-	if (!driver_loaded("vfio-pci")) {
-		step_fail(p, STEP_BIND, -ENOENT, EXIT_UNSUPPORTED,
-			  "the vfio-pci driver is not loaded: modprobe vfio-pci (kernel option CONFIG_VFIO_PCI)");
-		return;
-	}
 	err = iommufd_binder_new(NULL, NULL, &p->binder);
 	if (err) {
 		step_fail(p, STEP_BIND, err, EXIT_FAILURE_IO, "out of memory");
+		return;
+	}
+	/* A distribution kernel has vfio-pci as a module nothing loaded yet:
+	 * load it, as bind does, and refuse only when there is none. */
+	if (iommufd_binder_driver_load(p->binder, "vfio-pci") < 0) {
+		step_fail(p, STEP_BIND, -ENOENT, EXIT_UNSUPPORTED,
+			  "the vfio-pci driver is not loaded and modprobe vfio-pci found no module (kernel option CONFIG_VFIO_PCI)");
 		return;
 	}
 	iommufd_binder_set_timeout(p->binder, (unsigned int)p->opts->timeout_ms);

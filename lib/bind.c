@@ -227,10 +227,6 @@ static bool driver_exists(struct iommufd_binder *b, const char *driver)
 
 IOMMUFD_EXPORT int iommufd_binder_driver_load(struct iommufd_binder *b, const char *driver)
 {
-	char *argv[] = { "modprobe", "-q", "--", (char *)driver, NULL };
-	pid_t pid;
-	int st;
-
 	if (!valid_name(driver, 64))
 		return -EINVAL;
 	if (driver_exists(b, driver))
@@ -238,11 +234,7 @@ IOMMUFD_EXPORT int iommufd_binder_driver_load(struct iommufd_binder *b, const ch
 	if (b->root[0])
 		return -ENOENT;
 	/* The module of driver "vfio-pci" is vfio_pci; modprobe treats '-' and '_' alike. */
-	if (posix_spawnp(&pid, "modprobe", NULL, NULL, argv, environ) != 0)
-		return -ENOENT;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			break;
+	(void)run_modprobe(driver);
 	return driver_exists(b, driver) ? 0 : -ENOENT;
 }
 

@@ -70,6 +70,9 @@ int parse_pci_address(const char *text, char full[13]);
 int parse_resv_line(const char *line, struct iommufd_resv_region *region);
 int parse_devt(const char *text, unsigned int *major, unsigned int *minor);
 
+/* Run `modprobe -q -- MODULE` and wait for it; 0 when it exited 0. */
+int run_modprobe(const char *module);
+
 /* libpci glue (pciaccess.c). */
 struct pci_names;
 int pci_names_open(struct pci_names **names);

@@ -70,6 +70,10 @@ IOMMUFD_EXPORT int iommufd_ctx_open(const char *path, struct iommufd_ctx **out)
 
 	*out = NULL;
 	fd = open(path ? path : "/dev/iommu", O_RDWR | O_CLOEXEC);
+	/* A distribution kernel builds iommufd as a module that nothing has
+	 * loaded yet: load it, as bind loads vfio-pci, rather than fail. */
+	if (fd < 0 && errno == ENOENT && (!path || strcmp(path, "/dev/iommu") == 0) && run_modprobe("iommufd") == 0)
+		fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = iommufd_ctx_adopt(fd, out);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+extern char **environ;
 
 int ptr_vec_push(struct ptr_vec *vec, void *item)
 {
@@ -204,4 +208,18 @@ int parse_devt(const char *text, unsigned int *major, unsigned int *minor)
 	*major = (unsigned int)ma;
 	*minor = (unsigned int)mi;
 	return 0;
+}
+
+int run_modprobe(const char *module)
+{
+	char *argv[] = { "modprobe", "-q", "--", (char *)module, NULL };
+	pid_t pid;
+	int st;
+
+	if (posix_spawnp(&pid, "modprobe", NULL, NULL, argv, environ) != 0)
+		return -ENOENT;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ENOENT;
 }

@@ -44,9 +44,12 @@ struct iommufd_hw_info;
  * @path: the iommufd node, or NULL for "/dev/iommu".
  * @out: receives the context; free it with iommufd_ctx_free().
  *
+ * When @path is NULL or "/dev/iommu" and the node does not exist, the
+ * iommufd module is loaded (modprobe iommufd) and the open retried.
+ *
  * Return: 0; -ENOENT when the node does not exist (kernel without
- * CONFIG_IOMMUFD or module not loaded), -EACCES, -ENOTTY when @path is not
- * an iommufd, -ENOMEM.
+ * CONFIG_IOMMUFD, or a module that could not be loaded), -EACCES, -ENOTTY
+ * when @path is not an iommufd, -ENOMEM.
  */
 int iommufd_ctx_open(const char *path, struct iommufd_ctx **out);
 

@@ -326,7 +326,7 @@ bridge_pair() {
 	fi
 }
 
-@test "without the iommufd module there is no /dev/iommu, and the message says so" {
+@test "without the iommufd module a session loads it; where it cannot, the message says so" {
 	param=/sys/module/iommufd/parameters/allow_unsafe_interrupts
 	unsafe=$(cat $param)
 	unbind_to_default "$EDU"
@@ -341,11 +341,20 @@ bridge_pair() {
 		bind_to "$EDU" vfio-pci
 		skip "cannot unload iommufd here: $why"
 	fi
+	# No modprobe on the PATH: the module cannot be loaded, and the message says which.
+	PATH=/nonexistent capture "$IOMMUCTL" run "$(script "ioas alloc a")"
+	local nomod_status=$status nomod_stderr=$stderr
+	# The normal case: the session loads iommufd itself, as bind loads vfio-pci.
 	capture "$IOMMUCTL" run "$(script "ioas alloc a")"
+	local loaded=no
+	[ -e /dev/iommu ] && [ -d /sys/module/iommufd ] && loaded=yes
 	for m in $mods; do modprobe "$m"; done
 	echo "$unsafe" >$param
 	bind_to "$EDU" vfio-pci
-	echo "$stderr"
-	[ "$status" -eq 7 ]
-	[[ $stderr == *":1: ioas alloc a: /dev/iommu: open: /dev/iommu does not exist: the iommufd module is not loaded (modprobe iommufd)"* ]]
+	echo "without modprobe: $nomod_status $nomod_stderr"
+	[ "$nomod_status" -eq 7 ]
+	[[ $nomod_stderr == *":1: ioas alloc a: /dev/iommu: open: /dev/iommu does not exist: the iommufd module is not loaded (modprobe iommufd)"* ]]
+	echo "with modprobe: $status $stderr"
+	[ "$status" -eq 0 ]
+	[ "$loaded" = yes ]
 }
