@@ -439,6 +439,28 @@ static void check_cmdline(struct doctor *d, const char *cmdline)
 	}
 }
 
+enum kconfig { KCONFIG_UNKNOWN, KCONFIG_YES, KCONFIG_NO };
+
+/* What the running kernel's config (boot/config-RELEASE) says of OPTION:
+ * =y or =m is yes, "is not set" or absent is no, no readable config is
+ * unknown. */
+static enum kconfig kernel_config(const struct doctor *d, const char *option)
+{
+	char rel[320], *text, *line, *save = NULL;
+	size_t len = strlen(option);
+	enum kconfig found = KCONFIG_NO;
+
+	snprintf(rel, sizeof(rel), "boot/config-%s", d->release);
+	text = read_text(d, rel, 1 << 20);
+	if (!text)
+		return KCONFIG_UNKNOWN;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, option, len) == 0 && line[len] == '=' && (line[len + 1] == 'y' || line[len + 1] == 'm'))
+			found = KCONFIG_YES;
+	free(text);
+	return found;
+}
+
 static const char *state_word(enum availability a)
 {
 	return a == MOD_LOADED ? "loaded" : a == MOD_BUILTIN ? "built in" : a == MOD_LOADABLE ? "not loaded" : "absent";
@@ -464,8 +486,11 @@ static void check_iommufd(struct doctor *d)
 		return;
 	}
 	if (a == MOD_LOADABLE) {
-		add_check(d, "iommufd", "iommufd", "fail", "no /dev/iommu; the iommufd module is not loaded",
-			  "modprobe iommufd (it is in modules.dep), or list it in /etc/modules-load.d/");
+		/* Not a failure: every command that opens /dev/iommu loads it. */
+		add_check(d, "iommufd", "iommufd", "pass",
+			  "no /dev/iommu yet: the iommufd module is in modules.dep and is loaded on first use "
+			  "(iommuctl runs modprobe iommufd)",
+			  NULL);
 	} else if (a == MOD_ABSENT) {
 		add_check(d, "iommufd", "iommufd", "fail", "no /dev/iommu and no iommufd module for this kernel",
 			  "use a kernel built with CONFIG_IOMMUFD (Linux 6.2 or later)");
@@ -487,8 +512,24 @@ static void check_vfio_cdev(struct doctor *d)
 			  "vfio is loaded but sys/class/vfio-dev is missing: the kernel has no VFIO device cdevs",
 			  "use a kernel built with CONFIG_VFIO_DEVICE_CDEV=y (Linux 6.6 or later)");
 	} else if (a == MOD_LOADABLE) {
-		add_check(d, "vfio_cdev", "VFIO device cdevs", "fail", "vfio is not loaded, so no device cdevs yet",
-			  "modprobe vfio-pci (loads vfio)");
+		/* Whether vfio has device cdevs shows only once it is loaded; the
+		 * kernel's config says so beforehand, when it can be read. */
+		enum kconfig c = kernel_config(d, "CONFIG_VFIO_DEVICE_CDEV");
+
+		if (c == KCONFIG_YES)
+			add_check(d, "vfio_cdev", "VFIO device cdevs", "pass",
+				  "vfio is loaded on first use (iommuctl bind loads vfio-pci), and the kernel's config "
+				  "has CONFIG_VFIO_DEVICE_CDEV=y",
+				  NULL);
+		else if (c == KCONFIG_NO)
+			add_check(d, "vfio_cdev", "VFIO device cdevs", "fail",
+				  "the kernel's config has no CONFIG_VFIO_DEVICE_CDEV: VFIO devices get no cdevs",
+				  "use a kernel built with CONFIG_VFIO_DEVICE_CDEV=y (Linux 6.6 or later)");
+		else
+			add_check(d, "vfio_cdev", "VFIO device cdevs", "warn",
+				  "vfio is not loaded yet (it is loaded on first use); whether this kernel has device cdevs "
+				  "(CONFIG_VFIO_DEVICE_CDEV) shows once it is, and its config is not readable",
+				  "iommuctl bind loads vfio-pci; run doctor again after it");
 	} else {
 		add_check(d, "vfio_cdev", "VFIO device cdevs", "fail", "no vfio module for this kernel",
 			  "use a kernel built with CONFIG_VFIO and CONFIG_VFIO_DEVICE_CDEV=y");
@@ -502,8 +543,10 @@ static void check_vfio_pci(struct doctor *d)
 	if (exists(d, "sys/bus/pci/drivers/vfio-pci")) {
 		add_check(d, "vfio_pci", "vfio-pci driver", "pass", "the vfio-pci driver is registered", NULL);
 	} else if (a == MOD_LOADABLE) {
-		add_check(d, "vfio_pci", "vfio-pci driver", "fail", "vfio-pci is not loaded",
-			  "modprobe vfio-pci, or list it in /etc/modules-load.d/");
+		add_check(d, "vfio_pci", "vfio-pci driver", "pass",
+			  "vfio-pci is in modules.dep and is loaded on first use (iommuctl bind and probe run "
+			  "modprobe vfio-pci)",
+			  NULL);
 	} else {
 		add_check(d, "vfio_pci", "vfio-pci driver", "fail", "no vfio-pci driver for this kernel",
 			  "use a kernel built with CONFIG_VFIO_PCI");

@@ -46,3 +46,12 @@ observed() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .observed' "$
 	[ "$status" -eq 7 ]
 	[[ "$stderr" == *"interrupt remapping"* ]]
 }
+
+@test "doctor's fail agrees with probe: probe cannot get the lone edu ready either" {
+	local edu
+	edu=$(find_lone_edu) && [ -n "$edu" ] || skip "no lone edu in this topology"
+	capture "$IOMMUCTL" probe -j "$edu"
+	echo "probe exit $status: $stderr"
+	[ "$(jq .ready <<<"$output")" = false ]
+	[ "$status" -ne 0 ]
+}

@@ -8,4 +8,4 @@
 . "${BASH_SOURCE[0]%/*}/basic.sh"
 TOPO_DESC="basic with vfio-pci and iommufd not loaded"
 TOPO_MODULES=
-TOPO_SUITES="topology probe doctor"
+TOPO_SUITES="topology doctor probe"
