@@ -13,3 +13,5 @@ TOPO_SUITES="libvirt"
 TOPO_HOST_SUITES=
 # libvirtd, its capability probes and a nested 32 MiB QEMU.
 TOPO_MEM=1536
+# 70 s on an idle host, 240 s when the host's other guests load it to 4.
+TOPO_TIMEOUT=600
