@@ -10,12 +10,20 @@
  *
  *   prepare begin   every PCI hostdev's group must be viable once the
  *                   hostdevs are on vfio-pci (bind's dry run: the same
- *                   what-if and in-use checks), else the start fails with
- *                   the reason.  With the policy "bind" the hook binds the
- *                   hostdevs itself, with "bind-group" their groups too, all
- *                   journaled with the owner "libvirt:DOMAIN".
+ *                   what-if and in-use checks), and a managed='no' hostdev
+ *                   must already be on a VFIO driver, else the start fails
+ *                   with the reason.  With the policy "bind" the hook binds
+ *                   the managed='yes' hostdevs itself, with "bind-group" the
+ *                   siblings in their groups too, all journaled with the
+ *                   owner "libvirt:DOMAIN".  It never binds a managed='no'
+ *                   hostdev (check_unmanaged() says why).
  *   release end     every device journaled for "libvirt:DOMAIN" goes back.
  *   anything else   nothing, exit 0 (libvirt adds operations over time).
+ *
+ * libvirt's own record (its lists of active and detached devices) is thus
+ * never contradicted: a managed='yes' device the hook bound is one libvirt
+ * finds on vfio-pci, so it does not rebind it and forgets it at release;
+ * siblings are not libvirt's at all.
  *
  * The policy comes from, in this order: --policy; the domain's metadata
  * <iommuctl:hook xmlns:iommuctl="urn:iommuctl:libvirt-hook:1" policy="..."/>;
@@ -306,7 +314,16 @@ static int config_policy(const char *path, bool explicit, char policy[16])
 	return status;
 }
 
-/* At prepare: a managed='no' hostdev must already be on a VFIO driver, libvirt will not bind it. */
+/*
+ * At prepare, under every policy: a managed='no' hostdev must already be on
+ * a VFIO driver.  libvirt binds none, and the hook binds none either: libvirt
+ * keeps every managed='no' device it started a domain with in its list of
+ * detached devices until "virsh nodedev-reattach" (or a restart of the
+ * daemon), and a later managed='yes' domain of that device takes over the
+ * record and is not given back.  A device the hook bound would therefore
+ * have to stay bound after the domain, or be given back behind libvirt's
+ * back; so detaching it is the operator's, through libvirt.
+ */
 static int check_unmanaged(struct iommufd_topo *topo, const char *domain, const struct hostdev *devs, size_t n)
 {
 	int status = EXIT_OK;
@@ -314,13 +331,20 @@ static int check_unmanaged(struct iommufd_topo *topo, const char *domain, const 
 	for (size_t i = 0; i < n; i++) {
 		const struct iommufd_pci_dev *d = iommufd_topo_find_dev(topo, devs[i].address);
 		const char *drv = d ? iommufd_dev_driver(d) : NULL;
+		char nodedev[32];
 
 		if (devs[i].managed || (d && iommufd_dev_driver_is_vfio(d)))
 			continue;
+		/* libvirt's node device name: pci_0000_01_00_0 */
+		snprintf(nodedev, sizeof(nodedev), "pci_%.15s", devs[i].address);
+		for (char *c = nodedev; *c; c++)
+			if (*c == ':' || *c == '.')
+				*c = '_';
 		status = fail(EXIT_UNSAFE,
-			      "libvirt-hook: %s: hostdev %s is on %s and managed='no', so libvirt will not bind it; "
-			      "bind it first (iommuctl bind %s), or let the hook do it (policy bind)",
-			      domain, devs[i].address, drv ? drv : "no driver", devs[i].address);
+			      "libvirt-hook: %s: hostdev %s is on %s and managed='no', so libvirt will not bind it, and "
+			      "the hook does not bind managed='no' devices; detach it through libvirt first (virsh "
+			      "nodedev-detach %s), or make it managed='yes'",
+			      domain, devs[i].address, drv ? drv : "no driver", nodedev);
 	}
 	return status;
 }
@@ -366,8 +390,8 @@ static int prepare(const struct command *cmd, struct global_opts *g, const char 
 		if (!iommufd_topo_find_dev(topo, devs[i].address))
 			status = fail(EXIT_NOT_FOUND, "libvirt-hook: %s: hostdev %s: no such PCI device on this host",
 				      domain, devs[i].address);
-	if (status == EXIT_OK && strcmp(policy, "check") == 0)
-		status = check_unmanaged(topo, domain, devs, n);
+	if (status == EXIT_OK && (status = check_unmanaged(topo, domain, devs, n)) != EXIT_OK)
+		fprintf(stderr, "iommuctl: libvirt-hook: %s: the domain must not start (policy %s)\n", domain, policy);
 	iommufd_topo_free(topo);
 	if (status)
 		return status;

@@ -76,12 +76,14 @@ hook() {
 	jq -e '.hostdevs == [{"address": "0000:01:02.0", "managed": true}]' <<<"$output"
 }
 
-@test "libvirt-hook: a managed='no' hostdev off vfio-pci stops the start under policy check (4)" {
+@test "libvirt-hook: a managed='no' hostdev off vfio-pci stops the start under every policy (4)" {
 	domain vm1 "$(hostdev 0x00 0x1f 0x0 no)" >"$BATS_TEST_TMPDIR/d.xml"
-	hook "$BATS_TEST_TMPDIR/d.xml" vm1 prepare begin -
-	assert_status 4
-	[[ $stderr == *"iommuctl: libvirt-hook: vm1: hostdev 0000:00:1f.0 is on no driver and managed='no', so libvirt will not bind it; bind it first (iommuctl bind 0000:00:1f.0), or let the hook do it (policy bind)"* ]] ||
-		fail_with "$stderr"
+	for policy in check bind bind-group; do
+		hook "$BATS_TEST_TMPDIR/d.xml" --policy $policy vm1 prepare begin -
+		assert_status 4
+		[[ $stderr == *"iommuctl: libvirt-hook: vm1: hostdev 0000:00:1f.0 is on no driver and managed='no', so libvirt will not bind it, and the hook does not bind managed='no' devices; detach it through libvirt first (virsh nodedev-detach pci_0000_00_1f_0), or make it managed='yes'"* ]] ||
+			fail_with "$stderr"
+	done
 	# managed='no' on vfio-pci already is what libvirt expects.
 	domain vm1 "$(hostdev 0x00 0x03 0x0 no)" >"$BATS_TEST_TMPDIR/d.xml"
 	hook "$BATS_TEST_TMPDIR/d.xml" vm1 prepare begin -

@@ -19,7 +19,7 @@
 #   -r DIR        use DIR as the results share and keep it (the payload sees
 #                 it as /results; e.g. for snapshots read back on the host)
 #   -e VAR        pass VAR from our environment to the payload (repeatable)
-#   -t SECONDS    outer timeout (default: VM_TIMEOUT or 300)
+#   -t SECONDS    outer timeout (default: VM_TIMEOUT, the topology's TOPO_TIMEOUT, or 300)
 #   -k            keep the work directory (console log, results) on success
 #   -v            also copy the guest console to our stderr as it runs
 #
@@ -40,13 +40,13 @@ usage() {
 say() { printf 'run-vm: %s\n' "$*" >&2; }
 
 interactive=0 results='' keep=0 verbose=0 envs=()
-timeout_s=${VM_TIMEOUT:-300}
+timeout_s=${VM_TIMEOUT:-300} timeout_given=${VM_TIMEOUT:+1}
 while getopts ':ir:e:t:kvh' opt; do
 	case $opt in
 	i) interactive=1 ;;
 	r) results=$OPTARG ;;
 	e) envs+=("$OPTARG") ;;
-	t) timeout_s=$OPTARG ;;
+	t) timeout_s=$OPTARG timeout_given=1 ;;
 	k) keep=1 ;;
 	v) verbose=1 ;;
 	*) usage ;;
@@ -96,11 +96,13 @@ fi
 
 # ---- the topology: QEMU devices, kernel arguments, guest settings -------
 # shellcheck disable=SC2034 # read by the topology file's functions and the guest
-TOPO_CMDLINE='' TOPO_MODULES='' TOPO_NET=() TOPO_MEM='' TOPO_CPUS=''
+TOPO_CMDLINE='' TOPO_MODULES='' TOPO_NET=() TOPO_MEM='' TOPO_CPUS='' TOPO_TIMEOUT=''
 QEMU_ARGS=()
 # shellcheck source=/dev/null
 . "$topo_file"
 declare -F topo_qemu_args >/dev/null || { say "$topo_file defines no topo_qemu_args"; exit 2; }
+# A topology whose suites are slow may need more than 300 s; -t and VM_TIMEOUT still win.
+[ -n "$timeout_given" ] || [ -z "$TOPO_TIMEOUT" ] || timeout_s=$TOPO_TIMEOUT
 topo_qemu_args "$work" || { say "$topo_name: topo_qemu_args failed"; exit 125; }
 
 # ---- accelerator ------------------------------------------------------------

@@ -226,3 +226,37 @@ give_back_devices() {
 	local b d
 	while read -r b d; do bind_to "$b" "$d" || true; done <"$1"
 }
+
+# libvirtd_start LOG INSTALL-LOG: install the hook as an operator does
+# (`make install SANITIZE=1` into the guest's overlay root), configure
+# Debian's libvirtd for what the lab kernel can serve (no security driver,
+# cgroups, seccomp or namespaces; QEMU as root; its stdio to files), and
+# start it with the hook, PCI and process debug log in LOG; wait until it
+# answers.  The libvirt suite and bench/vm/libvirt-hook.sh use it.
+libvirtd_start() {
+	local log=$1 ilog=$2
+	make -s install SANITIZE="${LIBVIRT_HOOK_SANITIZE-1}" PREFIX=/usr/local >"$ilog" 2>&1 ||
+		{ cat "$ilog" >&2; return 1; }
+	cat >/etc/libvirt/qemu.conf <<'Q'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = []
+cgroup_controllers = []
+seccomp_sandbox = 0
+stdio_handler = "file"
+Q
+	cat >>/etc/libvirt/libvirtd.conf <<Q
+log_filters = "1:util.hook 1:util.pci 1:util.hostdev 1:util.command 1:qemu.qemu_process 3:*"
+log_outputs = "1:file:$log"
+Q
+	rm -f /etc/libvirt/qemu/networks/autostart/*.xml
+	mkdir -p "${log%/*}" /etc/iommuctl
+	libvirtd -d 3>&- </dev/null >/dev/null 2>&1
+	for _ in $(seq 120); do virsh -q -c qemu:///system version >/dev/null 2>&1 && return 0; sleep 1; done
+	echo "libvirtd did not come up" >&2
+	tail -20 "$log" >&2
+	return 1
+}

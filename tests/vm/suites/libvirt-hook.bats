@@ -108,9 +108,9 @@ hook() {
 	capture "$IOMMUCTL" libvirt-hook "$@" -
 }
 
-@test "policy bind: prepare binds a lone edu to vfio-pci, journaled for the domain; release gives it back" {
+@test "policy bind: prepare binds a lone managed edu to vfio-pci, journaled for the domain; release gives it back" {
 	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
-	domain vm1 bind no "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
+	domain vm1 bind yes "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
 	hook vm1 prepare begin <"$BATS_TEST_TMPDIR/vm1.xml"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ -z "$output" ]
@@ -148,6 +148,28 @@ hook() {
 	[ "$status" -eq 4 ]
 	[[ $stderr == *"hostdev $EDU is on no driver and managed='no', so libvirt will not bind it"* ]] || { echo "$stderr"; false; }
 	[ -z "$(dev_driver $EDU)" ]
+}
+
+@test "policies bind and bind-group never bind a managed='no' hostdev (4), and leave one on vfio-pci where it is" {
+	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
+	for policy in bind bind-group; do
+		domain vm1 $policy no "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
+		hook vm1 prepare begin <"$BATS_TEST_TMPDIR/vm1.xml"
+		[ "$status" -eq 4 ] || { echo "$policy: $status $stderr"; false; }
+		[[ $stderr == *"the hook does not bind managed='no' devices; detach it through libvirt first (virsh nodedev-detach pci_0000_00_03_0)"* ]] ||
+			{ echo "$stderr"; false; }
+		[ -z "$(dev_driver $EDU)" ]
+		[ ! -e "$JOURNAL/$EDU" ]
+	done
+	# Detached by someone else, it may start, and the release leaves it bound.
+	bind_to $EDU vfio-pci
+	hook vm1 prepare begin <"$BATS_TEST_TMPDIR/vm1.xml"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ -z "$stderr" ]
+	hook vm1 release end <"$BATS_TEST_TMPDIR/vm1.xml"
+	[ "$status" -eq 0 ]
+	[ "$(dev_driver $EDU)" = vfio-pci ]
+	unbind_to_default $EDU
 }
 
 @test "a non-viable assignment stops the start (4) under every policy, and nothing changes" {
@@ -193,7 +215,7 @@ hook() {
 
 @test "release gives back only what the hook bound for that domain" {
 	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
-	domain vm1 bind no "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
+	domain vm1 bind yes "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
 	hook vm1 prepare begin <"$BATS_TEST_TMPDIR/vm1.xml"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	# Another domain's release does not touch it.
@@ -220,7 +242,7 @@ hook() {
 @test "the policy file applies to domains without metadata" {
 	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
 	echo 'policy = bind' >"$IOMMUCTL_HOOK_CONFIG"
-	domain vm1 - no "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
+	domain vm1 - yes "$EDU" >"$BATS_TEST_TMPDIR/vm1.xml"
 	hook vm1 prepare begin <"$BATS_TEST_TMPDIR/vm1.xml"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ "$(dev_driver $EDU)" = vfio-pci ]
@@ -234,7 +256,7 @@ hook() {
 	BRIDGE=0000:00:07.3
 	[ -z "$(dev_driver $EDU)" ] || skip "$EDU is not driver-less"
 	before="$(dev_driver $BRIDGE)"
-	domain vm4 bind no "$EDU" "$BRIDGE" >"$BATS_TEST_TMPDIR/vm4.xml"
+	domain vm4 bind yes "$EDU" "$BRIDGE" >"$BATS_TEST_TMPDIR/vm4.xml"
 	capture "$IOMMUCTL" -j --force libvirt-hook vm4 prepare begin - <"$BATS_TEST_TMPDIR/vm4.xml" || true
 	# The hook has no --force: a usage error, nothing done.
 	[ "$status" -eq 2 ]
