@@ -15,6 +15,8 @@ struct iommufd_group {
 	size_t resv_count;
 	struct iommufd_holder *holders;
 	size_t holder_count;
+	struct iommufd_holder *owners; /* holders of the group node and of every member's cdev */
+	size_t owner_count;
 };
 
 struct iommufd_pci_dev {
@@ -114,6 +116,7 @@ static void free_group(struct iommufd_group *group)
 	ptr_vec_free(&group->devs);
 	free(group->resv);
 	free(group->holders);
+	free(group->owners);
 	free(group);
 }
 
@@ -502,7 +505,7 @@ static int read_group(struct sysfs *fs, struct iommufd_topo *topo, unsigned int 
 /* ---- holders: who has /dev/vfio nodes open ---- */
 
 static int add_holder(struct iommufd_holder **list, size_t *count, pid_t pid, const char *comm,
-		      const char *node)
+		      const char *node, const char *kind, const char *device)
 {
 	struct iommufd_holder *grown = realloc(*list, (*count + 1) * sizeof(**list));
 
@@ -513,6 +516,8 @@ static int add_holder(struct iommufd_holder **list, size_t *count, pid_t pid, co
 	grown[*count].pid = pid;
 	snprintf(grown[*count].command, sizeof(grown->command), "%s", comm);
 	snprintf(grown[*count].path, sizeof(grown->path), "%s", node);
+	snprintf(grown[*count].node, sizeof(grown->node), "%s", kind);
+	snprintf(grown[*count].device, sizeof(grown->device), "%s", device ? device : "");
 	(*count)++;
 	return 0;
 }
@@ -566,11 +571,28 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 					comm[0] = '\0'; /* exited, or not ours to read: unknown */
 				comm_read = true;
 			}
-			if ((dev = dev_by_cdev(topo, node)))
-				err = add_holder(&dev->holders, &dev->holder_count, atoi(pid), comm, node);
-			else if (parse_group_number(node + 10, &group_id) == 0 &&
-				 (group = iommufd_topo_find_group(topo, group_id)))
-				err = add_holder(&group->holders, &group->holder_count, atoi(pid), comm, node);
+			/*
+			 * A cdev holds its device; the group node (legacy container
+			 * users) holds every device of the group.  Either way the
+			 * group is owned by that process.
+			 */
+			if ((dev = dev_by_cdev(topo, node))) {
+				err = add_holder(&dev->holders, &dev->holder_count, atoi(pid), comm, node, "cdev", NULL);
+				if (!err && dev->group)
+					err = add_holder(&dev->group->owners, &dev->group->owner_count, atoi(pid), comm,
+							 node, "cdev", dev->address);
+			} else if (parse_group_number(node + 10, &group_id) == 0 &&
+				   (group = iommufd_topo_find_group(topo, group_id))) {
+				err = add_holder(&group->holders, &group->holder_count, atoi(pid), comm, node, "group", NULL);
+				if (!err)
+					err = add_holder(&group->owners, &group->owner_count, atoi(pid), comm, node,
+							 "group", NULL);
+				for (size_t k = 0; k < group->devs.count && !err; k++) {
+					struct iommufd_pci_dev *m = group->devs.items[k];
+
+					err = add_holder(&m->holders, &m->holder_count, atoi(pid), comm, node, "group", NULL);
+				}
+			}
 		}
 		sysfs_free_names(&fds);
 	}
@@ -859,6 +881,12 @@ IOMMUFD_EXPORT size_t iommufd_group_holder_count(const struct iommufd_group *g) 
 IOMMUFD_EXPORT const struct iommufd_holder *iommufd_group_holder(const struct iommufd_group *g, size_t i)
 {
 	return i < g->holder_count ? &g->holders[i] : NULL;
+}
+
+IOMMUFD_EXPORT size_t iommufd_group_owner_count(const struct iommufd_group *g) { return g->owner_count; }
+IOMMUFD_EXPORT const struct iommufd_holder *iommufd_group_owner(const struct iommufd_group *g, size_t i)
+{
+	return i < g->owner_count ? &g->owners[i] : NULL;
 }
 
 IOMMUFD_EXPORT void iommufd_topo_assume_vfio(struct iommufd_pci_dev *dev) { dev->assumed_vfio = true; }
