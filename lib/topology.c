@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "internal.h"
 
@@ -533,6 +535,40 @@ static struct iommufd_pci_dev *dev_by_cdev(const struct iommufd_topo *topo, cons
 	return NULL;
 }
 
+/*
+ * The canonical /dev/vfio name of the character device the fd @link points
+ * at, matched by device number against the cdevs and group nodes.
+ */
+static int node_by_devt(struct sysfs *fs, const struct iommufd_topo *topo, const char *link, char *node,
+			size_t size)
+{
+	struct stat st, gst;
+	char path[64];
+	unsigned int maj, min;
+
+	if (fstatat(fs->rootfd, link, &st, 0) != 0 || !S_ISCHR(st.st_mode))
+		return -ENOENT;
+	for (size_t i = 0; i < topo->devs.count; i++) {
+		const struct iommufd_pci_dev *dev = topo->devs.items[i];
+
+		if (dev->vfio_devt && dev->vfio_cdev && parse_devt(dev->vfio_devt, &maj, &min) == 0 &&
+		    makedev(maj, min) == st.st_rdev) {
+			snprintf(node, size, "%s", dev->vfio_cdev);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < topo->groups.count; i++) {
+		const struct iommufd_group *g = topo->groups.items[i];
+
+		snprintf(path, sizeof(path), "dev/vfio/%u", g->id);
+		if (fstatat(fs->rootfd, path, &gst, 0) == 0 && S_ISCHR(gst.st_mode) && gst.st_rdev == st.st_rdev) {
+			snprintf(node, size, "/%s", path);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 {
 	struct sysfs quiet = *fs;
@@ -561,8 +597,10 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 			struct iommufd_group *group;
 
 			snprintf(link, sizeof(link), "proc/%s/fd/%s", pid, (char *)fds.items[j]);
-			if (sysfs_readlink(&quiet, link, node, sizeof(node)) != 0 ||
-			    strncmp(node, "/dev/vfio/", 10) != 0)
+			if (sysfs_readlink(&quiet, link, node, sizeof(node)) != 0)
+				continue;
+			/* A node opened in another mount namespace reads as a path of that namespace. */
+			if (strncmp(node, "/dev/vfio/", 10) != 0 && node_by_devt(fs, topo, link, node, sizeof(node)) != 0)
 				continue;
 			sysfs_note(fs, link);
 			if (!comm_read) {
