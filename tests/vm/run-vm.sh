@@ -102,6 +102,8 @@ QEMU_ARGS=()
 . "$topo_file"
 declare -F topo_qemu_args >/dev/null || { say "$topo_file defines no topo_qemu_args"; exit 2; }
 topo_qemu_args "$work" || { say "$topo_name: topo_qemu_args failed"; exit 125; }
+# Variables the topology computed on the host for the guest (TOPO_ENV names them).
+for v in ${TOPO_ENV:-}; do envs+=("$v"); done
 
 # ---- accelerator ------------------------------------------------------------
 # TCG unless asked otherwise.  "auto" uses KVM only if a short probe boot
