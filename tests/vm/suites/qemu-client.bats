@@ -165,7 +165,7 @@ held_then_free() {
 	held_then_free a
 }
 
-@test "b: exec with only {iommufd}: QEMU 10 opens the cdev (host=DEV) and iommuctl holds nothing of it" {
+@test "b: exec with only {iommufd}: QEMU 10 opens the cdev itself (host=DEV)" {
 	held_then_free b
 }
 
