@@ -33,7 +33,7 @@ static void render_check(json_object *out)
 
 			if (j == 0) {
 				copy_key(row, "group", group, "id");
-				copy_key(row, "viable", group, "viable");
+				viable_cell(row, group);
 			}
 			copy_key(row, "address", dev, "address");
 			copy_key(row, "verdict", dev, "verdict");
@@ -44,21 +44,29 @@ static void render_check(json_object *out)
 	render_table(cols, rows);
 	json_object_put(rows);
 	for (size_t i = 0; i < n; i++) {
-		json_object *group = json_object_array_get_idx(groups, i), *id, *holders, *identity;
+		json_object *group = json_object_array_get_idx(groups, i), *id, *owners, *identity;
 
 		json_object_object_get_ex(group, "id", &id);
 		json_object_object_get_ex(group, "identity", &identity);
 		if (json_object_get_boolean(identity))
 			printf("warning: group %d uses an identity domain: no DMA translation until a device is opened\n",
 			       json_object_get_int(id));
-		json_object_object_get_ex(group, "holders", &holders);
-		for (size_t j = 0; j < json_object_array_length(holders); j++) {
-			json_object *h = json_object_array_get_idx(holders, j), *pid, *comm;
+		json_object_object_get_ex(group, "owners", &owners);
+		for (size_t j = 0; j < json_object_array_length(owners); j++) {
+			json_object *h = json_object_array_get_idx(owners, j), *pid, *comm, *path, *dev;
 
 			json_object_object_get_ex(h, "pid", &pid);
 			json_object_object_get_ex(h, "command", &comm);
-			printf("note: group %d is held open by pid %d (%s)\n", json_object_get_int(id),
-			       json_object_get_int(pid), json_object_get_string(comm));
+			json_object_object_get_ex(h, "path", &path);
+			json_object_object_get_ex(h, "device", &dev);
+			if (dev)
+				printf("note: group %d is owned by pid %d (%s): it holds the cdev %s of %s\n",
+				       json_object_get_int(id), json_object_get_int(pid), comm ? json_object_get_string(comm) : "?",
+				       json_object_get_string(path), json_object_get_string(dev));
+			else
+				printf("note: group %d is owned by pid %d (%s): it holds the group node %s\n",
+				       json_object_get_int(id), json_object_get_int(pid), comm ? json_object_get_string(comm) : "?",
+				       json_object_get_string(path));
 		}
 	}
 	if (bad)

@@ -193,7 +193,8 @@ static bool explain_holders(const struct iommufd_pci_dev *dev, struct text *t)
 		for (size_t h = 0; h < iommufd_dev_holder_count(sib); h++) {
 			const struct iommufd_holder *holder = iommufd_dev_holder(sib, h);
 
-			if (holder->pid == self)
+			/* Group-node holders are explained once, for the group, below. */
+			if (holder->pid == self || strcmp(holder->node, "group") == 0)
 				continue;
 			if (sib == dev)
 				add(t, "%s is already open in pid %d (%s), through %s; a VFIO device can be bound "

@@ -88,6 +88,7 @@ struct column {
 };
 /* Copy @from's value at @key (a new reference) into @to as @as; absent stays absent. */
 void copy_key(json_object *to, const char *as, json_object *from, const char *key);
+void viable_cell(json_object *row, json_object *group);
 /* Render an array of row objects as an aligned table on stdout. */
 void render_table(const struct column *cols, json_object *rows);
 /* Render any JSON object as indented "key: value" lines on stdout. */

@@ -57,6 +57,24 @@ static bool device_matches(const struct list_filter *f, const struct iommufd_pci
 	return true;
 }
 
+/* The VIABLE cell: yes/no, or who owns the group ("owned: 4242 qemu-system-x86"). */
+void viable_cell(json_object *row, json_object *group)
+{
+	json_object *owners, *pid, *comm;
+	char buf[96];
+
+	json_object_object_get_ex(group, "owners", &owners);
+	if (!json_object_array_length(owners)) {
+		copy_key(row, "viable", group, "viable");
+		return;
+	}
+	json_object_object_get_ex(json_object_array_get_idx(owners, 0), "pid", &pid);
+	json_object_object_get_ex(json_object_array_get_idx(owners, 0), "command", &comm);
+	snprintf(buf, sizeof(buf), "owned: %d %s%s", json_object_get_int(pid), comm ? json_object_get_string(comm) : "?",
+		 json_object_array_length(owners) > 1 ? ",..." : "");
+	json_object_object_add(row, "viable", json_object_new_string(buf));
+}
+
 /* One table row per device, with the group's columns on its first row only. */
 static void render_list(json_object *groups)
 {
@@ -80,7 +98,7 @@ static void render_list(json_object *groups)
 			if (j == 0) {
 				copy_key(row, "group", group, "id");
 				copy_key(row, "type", group, "type");
-				copy_key(row, "viable", group, "viable");
+				viable_cell(row, group);
 			}
 			copy_key(row, "address", dev, "address");
 			json_object_object_get_ex(dev, "vendor_id", &v);

@@ -52,8 +52,9 @@ static const struct cmd_option run_options[] = {
 };
 
 static const struct cmd_option exec_options[] = {
-	{ "open", 0, "DEV", "open DEV in the session (repeatable; {device:N} counts in this order)", "device" },
-	{ "ioas", 0, NULL, "allocate an IOAS and attach every opened device to it", NULL },
+	{ "open", 0, "DEV", "open DEV's cdev unbound, for CMD to bind, as QEMU does (repeatable; {device:N} counts in order)", "device" },
+	{ "bind", 0, "DEV", "open DEV's cdev and bind it to the iommufd (blocked) before CMD starts (repeatable)", "device" },
+	{ "ioas", 0, NULL, "allocate an IOAS and attach every --bind device to it", NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -100,7 +101,7 @@ const struct command commands[] = {
 	  doctor_options, NULL },
 	{ "run", cmd_run, "[FILE|-]", "run a session script: open, attach, map, exec... (iommuctl-session(7))",
 	  run_options, "file" },
-	{ "exec", cmd_exec, "[--open DEV]... [--ioas] -- CMD [ARGS...]",
+	{ "exec", cmd_exec, "[--open DEV|--bind DEV]... [--ioas] -- CMD [ARGS...]",
 	  "open devices in a session and run CMD with the iommufd and device fds", exec_options, NULL },
 	{ "shell", cmd_shell, "", "an interactive session with history and completion (iommuctl-session(7))",
 	  no_options, NULL },

@@ -51,6 +51,8 @@ const char *device_reason(const struct iommufd_pci_dev *dev, char *buf, size_t s
 	return buf;
 }
 
+static const struct iommufd_holder *group_owner(const void *group, size_t i);
+
 static json_object *json_holders(size_t count, const struct iommufd_holder *(*get)(const void *, size_t),
 				 const void *owner)
 {
@@ -63,6 +65,9 @@ static json_object *json_holders(size_t count, const struct iommufd_holder *(*ge
 		json_object_object_add(o, "pid", json_object_new_int(h->pid));
 		json_object_object_add(o, "command", h->command[0] ? json_object_new_string(h->command) : NULL);
 		json_object_object_add(o, "path", json_object_new_string(h->path));
+		json_object_object_add(o, "node", json_object_new_string(h->node));
+		if (get == group_owner)
+			json_object_object_add(o, "device", h->device[0] ? json_object_new_string(h->device) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -76,6 +81,11 @@ static const struct iommufd_holder *dev_holder(const void *dev, size_t i)
 static const struct iommufd_holder *group_holder(const void *group, size_t i)
 {
 	return iommufd_group_holder(group, i);
+}
+
+static const struct iommufd_holder *group_owner(const void *group, size_t i)
+{
+	return iommufd_group_owner(group, i);
 }
 
 /* ACS bits as the PCIe spec names them; the order is the bit order. */
@@ -208,6 +218,8 @@ json_object *json_group(const struct iommufd_group *group, enum detail detail)
 	json_object_object_add(o, "reserved_regions", resv);
 	json_object_object_add(o, "holders",
 			       json_holders(iommufd_group_holder_count(group), group_holder, group));
+	json_object_object_add(o, "owned", json_object_new_boolean(iommufd_group_owner_count(group) > 0));
+	json_object_object_add(o, "owners", json_holders(iommufd_group_owner_count(group), group_owner, group));
 	for (size_t i = 0; i < ndev; i++)
 		json_object_array_add(devs, json_device(iommufd_group_dev(group, i), detail));
 	json_object_object_add(o, "devices", devs);

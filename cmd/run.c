@@ -116,7 +116,8 @@ int cmd_run(const struct command *cmd, struct global_opts *g, int argc, char **a
 
 struct exec_opts {
 	const char *open[32];
-	int nopen;
+	bool bind[32]; /* --bind DEV: bound to the iommufd; --open DEV: opened only */
+	int nopen, nbind;
 	bool ioas;
 };
 
@@ -126,9 +127,11 @@ static int exec_option(const char *name, const char *arg, void *data)
 
 	if (strcmp(name, "ioas") == 0) {
 		eo->ioas = true;
-	} else if (strcmp(name, "open") == 0) {
+	} else if (strcmp(name, "open") == 0 || strcmp(name, "bind") == 0) {
 		if (eo->nopen == 32)
 			return usage_error(find_command("exec"), "exec: at most 32 devices");
+		eo->bind[eo->nopen] = strcmp(name, "bind") == 0;
+		eo->nbind += eo->bind[eo->nopen];
 		eo->open[eo->nopen++] = arg;
 	}
 	return EXIT_OK;
@@ -156,14 +159,17 @@ int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **
 	if (first < 0)
 		return status;
 	if (first == argc)
-		return usage_error(cmd, "exec: no command given (iommuctl exec [--open DEV]... [--ioas] -- CMD [ARGS...])");
+		return usage_error(cmd, "exec: no command given (iommuctl exec [--open DEV|--bind DEV]... [--ioas] -- CMD [ARGS...])");
+	if (eo.ioas && !eo.nbind)
+		return usage_error(cmd, "exec: --ioas attaches the devices given with --bind; --open leaves binding to CMD");
 	s = session_new(g);
 	if (!s)
 		return fail(EXIT_FAILURE_IO, "out of memory");
 	for (int i = 0; i < eo.nopen; i++) {
-		char *words[] = { "open", (char *)eo.open[i], NULL };
+		char *bound[] = { "open", (char *)eo.open[i], NULL };
+		char *opened[] = { "open", "--unbound", (char *)eo.open[i], NULL };
 
-		if ((status = exec_step(s, 2, words)))
+		if ((status = eo.bind[i] ? exec_step(s, 2, bound) : exec_step(s, 3, opened)))
 			goto out;
 	}
 	if (eo.ioas) {
@@ -174,7 +180,7 @@ int cmd_exec(const struct command *cmd, struct global_opts *g, int argc, char **
 		for (int i = 0; i < eo.nopen; i++) {
 			char *words[] = { "attach", (char *)eo.open[i], "exec0", NULL };
 
-			if ((status = exec_step(s, 3, words)))
+			if (eo.bind[i] && (status = exec_step(s, 3, words)))
 				goto out;
 		}
 	}

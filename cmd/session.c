@@ -336,6 +336,20 @@ static int session_device(struct call *c, const char *name, struct sdev **out)
 	return 0;
 }
 
+/* A device the line acts on through the iommufd: it must be bound to it. */
+static int bound_device(struct call *c, const char *name, struct sdev **out)
+{
+	int status = session_device(c, name, out);
+
+	if (status || !*out)
+		return status ? status : EXIT_NOT_FOUND;
+	if (!iommufd_device_bound((*out)->dev))
+		return call_fail(c, EXIT_USAGE, EINVAL,
+				 "%s: opened with --unbound: not bound to this session's iommufd (the program it is handed to binds it)",
+				 (*out)->address);
+	return 0;
+}
+
 /* An object named on the line: a session name, or a kernel id (decimal or hex). */
 static int resolve_object(struct call *c, const char *text, uint32_t *id, struct object **obj)
 {
@@ -469,6 +483,8 @@ static json_object *json_holders_of(const struct iommufd_pci_dev *dev)
 		o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int(h->pid));
 		json_object_object_add(o, "command", h->command[0] ? json_object_new_string(h->command) : NULL);
+		json_object_object_add(o, "path", json_object_new_string(h->path));
+		json_object_object_add(o, "node", json_object_new_string(h->node));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -480,14 +496,15 @@ static json_object *json_session_device(struct session *s, const char *address, 
 	struct sdev *d = find_sdev(s, address);
 	const struct iommufd_group *group = pdev ? iommufd_dev_group(pdev) : NULL;
 	const struct object *target = d ? find_object_id(s, d->pt) : NULL;
-	const char *state = d ? (d->pt ? "attached" : "blocked") : pdev ? device_state(pdev) : "unknown";
+	const char *state = d ? (d->pt ? "attached" : iommufd_device_bound(d->dev) ? "blocked" : "opened")
+			      : pdev ? device_state(pdev) : "unknown";
 
 	json_object_object_add(o, "address", json_object_new_string(address));
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "driver", pdev ? jstr(iommufd_dev_driver(pdev)) : NULL);
 	json_object_object_add(o, "iommu_group", group ? json_object_new_int((int)iommufd_group_id(group)) : NULL);
 	json_object_object_add(o, "in_session", json_object_new_boolean(d != NULL));
-	json_object_object_add(o, "dev_id", d ? json_object_new_int64(iommufd_device_id(d->dev)) : NULL);
+	json_object_object_add(o, "dev_id", d && iommufd_device_bound(d->dev) ? json_object_new_int64(iommufd_device_id(d->dev)) : NULL);
 	json_object_object_add(o, "cdev", d ? json_object_new_string(iommufd_device_cdev(d->dev))
 					    : pdev ? jstr(iommufd_dev_vfio_cdev(pdev)) : NULL);
 	json_object_object_add(o, "fd", d ? json_object_new_int(iommufd_device_fd(d->dev)) : NULL);
@@ -545,6 +562,7 @@ static int c_open(struct call *c)
 	struct iommufd_device *dev;
 	struct sdev *grown;
 	char full[13];
+	bool unbound = opt(c, "unbound") != NULL;
 	int err, status = resolve_device(c, c->pos[0], full);
 
 	if (status)
@@ -570,7 +588,11 @@ static int c_open(struct call *c)
 		}
 		if (n != 32 || *t)
 			return call_fail(c, EXIT_USAGE, EINVAL, "%s: not a UUID", opt(c, "vf-token"));
+		if (unbound)
+			return call_fail(c, EXIT_USAGE, EINVAL, "open: --vf-token is given with the BIND, which --unbound leaves to the program");
 		err = iommufd_device_open_vf(s->ctx, full, s->g.sysroot, token, &dev);
+	} else if (unbound) {
+		err = iommufd_device_open_unbound(s->ctx, full, s->g.sysroot, &dev);
 	} else {
 		err = iommufd_device_open(s->ctx, full, s->g.sysroot, &dev);
 	}
@@ -588,8 +610,8 @@ static int c_open(struct call *c)
 	s->devs[s->ndevs++] = (struct sdev){ .dev = dev, .pt = 0, .hwpt = 0 };
 	snprintf(s->devs[s->ndevs - 1].address, 13, "%s", full);
 	json_object_object_add(c->out, "address", json_object_new_string(full));
-	json_object_object_add(c->out, "state", json_object_new_string("blocked"));
-	json_object_object_add(c->out, "dev_id", json_object_new_int64(iommufd_device_id(dev)));
+	json_object_object_add(c->out, "state", json_object_new_string(unbound ? "opened" : "blocked"));
+	json_object_object_add(c->out, "dev_id", unbound ? NULL : json_object_new_int64(iommufd_device_id(dev)));
 	json_object_object_add(c->out, "cdev", json_object_new_string(iommufd_device_cdev(dev)));
 	json_object_object_add(c->out, "fd", json_object_new_int(iommufd_device_fd(dev)));
 	return 0;
@@ -618,7 +640,7 @@ static int c_attach(struct call *c)
 	struct sdev *d;
 	struct object *o;
 	uint32_t id, hwpt = 0;
-	int err, status = session_device(c, c->pos[0], &d);
+	int err, status = bound_device(c, c->pos[0], &d);
 
 	if (status || (status = resolve_object(c, c->pos[1], &id, &o)))
 		return status;
@@ -993,7 +1015,7 @@ static int c_hwpt_alloc(struct call *c)
 	struct object *io, *h;
 	uint32_t ioas, id;
 	bool dirty = opt(c, "dirty-tracking") != NULL;
-	int err, status = session_device(c, c->pos[0], &d);
+	int err, status = bound_device(c, c->pos[0], &d);
 
 	if (status || (status = resolve_ioas(c, c->pos[1], &ioas, &io)))
 		return status;
@@ -1027,7 +1049,7 @@ static int c_info(struct call *c)
 	struct sdev *d;
 	struct iommufd_hw_info *info;
 	json_object *caps, *feats;
-	int err, status = session_device(c, c->pos[0], &d);
+	int err, status = bound_device(c, c->pos[0], &d);
 
 	if (status)
 		return status;
@@ -1421,6 +1443,7 @@ static int c_readonly(struct call *c)
 static const struct cmd_option o_none[] = { { NULL, 0, NULL, NULL, NULL } };
 static const struct cmd_option o_open[] = {
 	{ "vf-token", 0, "UUID", "VF token for an SR-IOV VF whose PF is on vfio-pci", NULL },
+	{ "unbound", 0, NULL, "open the cdev but do not bind it (state opened; for a program that binds it, as QEMU does)", NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 static const struct cmd_option o_map[] = {
@@ -1542,13 +1565,14 @@ static void render(const struct scmd *cmd, json_object *out)
 
 		json_object_object_get_ex(d, "holders", &h);
 		for (size_t j = 0; j < json_object_array_length(h); j++) {
-			json_object *e = json_object_array_get_idx(h, j), *pid, *comm;
+			json_object *e = json_object_array_get_idx(h, j), *pid, *comm, *node;
 			size_t len = strlen(text);
 
 			json_object_object_get_ex(e, "pid", &pid);
 			json_object_object_get_ex(e, "command", &comm);
-			snprintf(text + len, sizeof(text) - len, "%s%d(%s)", j ? "," : "", json_object_get_int(pid),
-				 comm ? json_object_get_string(comm) : "?");
+			json_object_object_get_ex(e, "node", &node);
+			snprintf(text + len, sizeof(text) - len, "%s%d(%s,%s)", j ? "," : "", json_object_get_int(pid),
+				 comm ? json_object_get_string(comm) : "?", json_object_get_string(node));
 		}
 		json_object_object_add(d, "holders_text", text[0] ? json_object_new_string(text) : NULL);
 	}

@@ -18,6 +18,7 @@ struct iommufd_device {
 	int fd;
 	uint32_t dev_id;
 	uint32_t pt_id;
+	bool bound;
 	char address[13];
 	char cdev[64];
 };
@@ -71,14 +72,17 @@ static int bind(struct iommufd_device *dev, const unsigned char *token)
 		arg.token_uuid_ptr = (uintptr_t)token;
 	}
 	err = iommufd_xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &arg);
-	if (!err)
+	if (!err) {
 		dev->dev_id = arg.out_devid;
+		dev->bound = true;
+	}
 	return err;
 }
 
-IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *address,
-					  const char *sysroot, const unsigned char vf_token[16],
-					  struct iommufd_device **out)
+/* Open the cdev of @address, checked against sysfs; bind it unless @no_bind. */
+static int device_open(struct iommufd_ctx *ctx, const char *address, const char *sysroot,
+		       const unsigned char *token, bool no_bind, struct iommufd_device **out)
+
 {
 	struct iommufd_device *dev;
 	struct sysfs fs;
@@ -115,8 +119,8 @@ IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *a
 	/* The node must be the character device sysfs names, not a leftover. */
 	if (!err && (!S_ISCHR(st.st_mode) || st.st_rdev != devt))
 		err = -ENXIO;
-	if (!err)
-		err = bind(dev, vf_token);
+	if (!err && !no_bind)
+		err = bind(dev, token);
 	if (err) {
 		if (dev->fd >= 0)
 			close(dev->fd);
@@ -127,10 +131,28 @@ IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *a
 	return 0;
 }
 
+IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *address,
+					  const char *sysroot, const unsigned char vf_token[16],
+					  struct iommufd_device **out)
+{
+	return device_open(ctx, address, sysroot, vf_token, false, out);
+}
+
 IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *address,
 				       const char *sysroot, struct iommufd_device **out)
 {
-	return iommufd_device_open_vf(ctx, address, sysroot, NULL, out);
+	return device_open(ctx, address, sysroot, NULL, false, out);
+}
+
+IOMMUFD_EXPORT int iommufd_device_open_unbound(struct iommufd_ctx *ctx, const char *address,
+					       const char *sysroot, struct iommufd_device **out)
+{
+	return device_open(ctx, address, sysroot, NULL, true, out);
+}
+
+IOMMUFD_EXPORT bool iommufd_device_bound(const struct iommufd_device *dev)
+{
+	return dev->bound;
 }
 
 IOMMUFD_EXPORT void iommufd_device_close(struct iommufd_device *dev)
@@ -184,6 +206,8 @@ static int attach(struct iommufd_device *dev, uint32_t pt_id, uint32_t *hwpt_id)
 IOMMUFD_EXPORT int iommufd_device_attach(struct iommufd_device *dev, uint32_t pt_id,
 					 uint32_t *hwpt_id)
 {
+	if (!dev->bound)
+		return -EINVAL;
 	if (dev->pt_id)
 		return -EBUSY;
 	return attach(dev, pt_id, hwpt_id);
@@ -318,6 +342,8 @@ IOMMUFD_EXPORT int iommufd_device_hw_info(struct iommufd_device *dev, struct iom
 	int err;
 
 	*out = NULL;
+	if (!dev->bound)
+		return -EINVAL;
 	memset(data, 0, sizeof(data));
 	err = iommufd_xioctl(dev->ctx->fd, IOMMU_GET_HW_INFO, &cmd);
 	if (err)

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "internal.h"
 
@@ -15,6 +17,8 @@ struct iommufd_group {
 	size_t resv_count;
 	struct iommufd_holder *holders;
 	size_t holder_count;
+	struct iommufd_holder *owners; /* holders of the group node and of every member's cdev */
+	size_t owner_count;
 };
 
 struct iommufd_pci_dev {
@@ -114,6 +118,7 @@ static void free_group(struct iommufd_group *group)
 	ptr_vec_free(&group->devs);
 	free(group->resv);
 	free(group->holders);
+	free(group->owners);
 	free(group);
 }
 
@@ -502,7 +507,7 @@ static int read_group(struct sysfs *fs, struct iommufd_topo *topo, unsigned int 
 /* ---- holders: who has /dev/vfio nodes open ---- */
 
 static int add_holder(struct iommufd_holder **list, size_t *count, pid_t pid, const char *comm,
-		      const char *node)
+		      const char *node, const char *kind, const char *device)
 {
 	struct iommufd_holder *grown = realloc(*list, (*count + 1) * sizeof(**list));
 
@@ -513,6 +518,8 @@ static int add_holder(struct iommufd_holder **list, size_t *count, pid_t pid, co
 	grown[*count].pid = pid;
 	snprintf(grown[*count].command, sizeof(grown->command), "%s", comm);
 	snprintf(grown[*count].path, sizeof(grown->path), "%s", node);
+	snprintf(grown[*count].node, sizeof(grown->node), "%s", kind);
+	snprintf(grown[*count].device, sizeof(grown->device), "%s", device ? device : "");
 	(*count)++;
 	return 0;
 }
@@ -526,6 +533,40 @@ static struct iommufd_pci_dev *dev_by_cdev(const struct iommufd_topo *topo, cons
 			return dev;
 	}
 	return NULL;
+}
+
+/*
+ * The canonical /dev/vfio name of the character device the fd @link points
+ * at, matched by device number against the cdevs and group nodes.
+ */
+static int node_by_devt(struct sysfs *fs, const struct iommufd_topo *topo, const char *link, char *node,
+			size_t size)
+{
+	struct stat st, gst;
+	char path[64];
+	unsigned int maj, min;
+
+	if (fstatat(fs->rootfd, link, &st, 0) != 0 || !S_ISCHR(st.st_mode))
+		return -ENOENT;
+	for (size_t i = 0; i < topo->devs.count; i++) {
+		const struct iommufd_pci_dev *dev = topo->devs.items[i];
+
+		if (dev->vfio_devt && dev->vfio_cdev && parse_devt(dev->vfio_devt, &maj, &min) == 0 &&
+		    makedev(maj, min) == st.st_rdev) {
+			snprintf(node, size, "%s", dev->vfio_cdev);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < topo->groups.count; i++) {
+		const struct iommufd_group *g = topo->groups.items[i];
+
+		snprintf(path, sizeof(path), "dev/vfio/%u", g->id);
+		if (fstatat(fs->rootfd, path, &gst, 0) == 0 && S_ISCHR(gst.st_mode) && gst.st_rdev == st.st_rdev) {
+			snprintf(node, size, "/%s", path);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
@@ -556,8 +597,10 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 			struct iommufd_group *group;
 
 			snprintf(link, sizeof(link), "proc/%s/fd/%s", pid, (char *)fds.items[j]);
-			if (sysfs_readlink(&quiet, link, node, sizeof(node)) != 0 ||
-			    strncmp(node, "/dev/vfio/", 10) != 0)
+			if (sysfs_readlink(&quiet, link, node, sizeof(node)) != 0)
+				continue;
+			/* A node opened in another mount namespace reads as a path of that namespace. */
+			if (strncmp(node, "/dev/vfio/", 10) != 0 && node_by_devt(fs, topo, link, node, sizeof(node)) != 0)
 				continue;
 			sysfs_note(fs, link);
 			if (!comm_read) {
@@ -566,11 +609,28 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 					comm[0] = '\0'; /* exited, or not ours to read: unknown */
 				comm_read = true;
 			}
-			if ((dev = dev_by_cdev(topo, node)))
-				err = add_holder(&dev->holders, &dev->holder_count, atoi(pid), comm, node);
-			else if (parse_group_number(node + 10, &group_id) == 0 &&
-				 (group = iommufd_topo_find_group(topo, group_id)))
-				err = add_holder(&group->holders, &group->holder_count, atoi(pid), comm, node);
+			/*
+			 * A cdev holds its device; the group node (legacy container
+			 * users) holds every device of the group.  Either way the
+			 * group is owned by that process.
+			 */
+			if ((dev = dev_by_cdev(topo, node))) {
+				err = add_holder(&dev->holders, &dev->holder_count, atoi(pid), comm, node, "cdev", NULL);
+				if (!err && dev->group)
+					err = add_holder(&dev->group->owners, &dev->group->owner_count, atoi(pid), comm,
+							 node, "cdev", dev->address);
+			} else if (parse_group_number(node + 10, &group_id) == 0 &&
+				   (group = iommufd_topo_find_group(topo, group_id))) {
+				err = add_holder(&group->holders, &group->holder_count, atoi(pid), comm, node, "group", NULL);
+				if (!err)
+					err = add_holder(&group->owners, &group->owner_count, atoi(pid), comm, node,
+							 "group", NULL);
+				for (size_t k = 0; k < group->devs.count && !err; k++) {
+					struct iommufd_pci_dev *m = group->devs.items[k];
+
+					err = add_holder(&m->holders, &m->holder_count, atoi(pid), comm, node, "group", NULL);
+				}
+			}
 		}
 		sysfs_free_names(&fds);
 	}
@@ -859,6 +919,12 @@ IOMMUFD_EXPORT size_t iommufd_group_holder_count(const struct iommufd_group *g) 
 IOMMUFD_EXPORT const struct iommufd_holder *iommufd_group_holder(const struct iommufd_group *g, size_t i)
 {
 	return i < g->holder_count ? &g->holders[i] : NULL;
+}
+
+IOMMUFD_EXPORT size_t iommufd_group_owner_count(const struct iommufd_group *g) { return g->owner_count; }
+IOMMUFD_EXPORT const struct iommufd_holder *iommufd_group_owner(const struct iommufd_group *g, size_t i)
+{
+	return i < g->owner_count ? &g->owners[i] : NULL;
 }
 
 IOMMUFD_EXPORT void iommufd_topo_assume_vfio(struct iommufd_pci_dev *dev) { dev->assumed_vfio = true; }

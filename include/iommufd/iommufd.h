@@ -304,6 +304,24 @@ int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *address, const c
 			   const unsigned char vf_token[16], struct iommufd_device **out);
 
 /**
+ * iommufd_device_open_unbound() - open and check the VFIO cdev of @address
+ * as iommufd_device_open() does, but do not bind it: state "opened", no
+ * DMA ownership is claimed and no device access is granted yet.  This is
+ * the descriptor a consumer that binds by itself takes (QEMU's
+ * -device vfio-pci,iommufd=ID,fd=N issues VFIO_DEVICE_BIND_IOMMUFD on it,
+ * and the kernel binds a cdev descriptor only once).  @ctx is recorded
+ * only; attach, HWPT and hardware-info calls on @dev return -EINVAL.
+ *
+ * Return: as iommufd_device_open(), less the errors of BIND (-EPERM,
+ * -EBUSY and -EOPNOTSUPP come when the consumer binds).
+ */
+int iommufd_device_open_unbound(struct iommufd_ctx *ctx, const char *address, const char *sysroot,
+				struct iommufd_device **out);
+
+/** iommufd_device_bound() - whether @dev was bound to its iommufd. Return: true once bound. */
+bool iommufd_device_bound(const struct iommufd_device *dev);
+
+/**
  * iommufd_device_close() - close the cdev (unbinding it from the iommufd;
  * detaching first if attached) and free @dev (NULL is fine).
  */

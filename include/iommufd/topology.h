@@ -135,6 +135,16 @@ const struct iommufd_resv_region *iommufd_group_resv(const struct iommufd_group 
 size_t iommufd_group_holder_count(const struct iommufd_group *group);
 const struct iommufd_holder *iommufd_group_holder(const struct iommufd_group *group, size_t index);
 
+/**
+ * iommufd_group_owner_count() / _owner() - every process that owns the
+ * group: holders of the group node /dev/vfio/N (node "group") and of the
+ * cdev of any of its devices (node "cdev", device set), in /proc order
+ * (loaded with IOMMUFD_TOPO_HOLDERS).  A cdev opened but not yet bound
+ * cannot be told apart from a bound one through /proc, so it counts too.
+ */
+size_t iommufd_group_owner_count(const struct iommufd_group *group);
+const struct iommufd_holder *iommufd_group_owner(const struct iommufd_group *group, size_t index);
+
 /* ---- viability ---- */
 
 /** Why a device does or does not stop its group from going to user space. */
@@ -210,11 +220,17 @@ struct iommufd_pci_dev *iommufd_dev_parent(const struct iommufd_pci_dev *dev);
 size_t iommufd_dev_netdev_count(const struct iommufd_pci_dev *dev);
 const char *iommufd_dev_netdev(const struct iommufd_pci_dev *dev, size_t index);
 
-/** A process that has a VFIO cdev or group node open. */
+/**
+ * A process that has a VFIO cdev or group node open.  A device's holders
+ * are the holders of its cdev and of its group's node (which gives access
+ * to every device of the group).
+ */
 struct iommufd_holder {
 	pid_t pid;
 	char command[32]; /* proc/PID/comm; "" when it could not be read */
 	char path[48];    /* the node it holds */
+	char node[8];     /* "cdev" (path is a device cdev) or "group" (path is /dev/vfio/N) */
+	char device[13];  /* in a group's owners: the device whose cdev is held; "" otherwise */
 };
 size_t iommufd_dev_holder_count(const struct iommufd_pci_dev *dev);
 const struct iommufd_holder *iommufd_dev_holder(const struct iommufd_pci_dev *dev, size_t index);

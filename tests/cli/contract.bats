@@ -17,9 +17,15 @@ def is_str_or_null: type == "string" or type == "null";
 def is_num_or_null: type == "number" or type == "null";
 def hexid(n): type == "string" and test("^0x[0-9a-f]{" + (n|tostring) + "}$");
 def holder_ok:
-  type == "object" and (keys == ["command", "path", "pid"])
+  type == "object" and (keys == ["command", "node", "path", "pid"])
   and (.pid | type == "number") and (.command | is_str_or_null)
-  and (.path | type == "string" and startswith("/dev/"));
+  and (.path | type == "string" and startswith("/dev/"))
+  and (.node | IN("cdev", "group"))
+  and ((.node == "group") == (.path | test("^/dev/vfio/[0-9]+$")));
+def owner_ok:
+  type == "object" and (keys == ["command", "device", "node", "path", "pid"])
+  and (del(.device) | holder_ok)
+  and ((.device == null) == (.node == "group"));
 def device_ok:
   (.address | type == "string" and test("^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\\.[0-7]$"))
   and (.vendor_id | hexid(4)) and (.device_id | hexid(4)) and (.class | hexid(6))
@@ -45,13 +51,15 @@ def group_ok:
   and (.identity | type == "boolean")
   and (.iommu | is_str_or_null)
   and (.reserved_regions | type == "array" and all(.[]; region_ok))
-  and (.holders | type == "array" and all(.[]; holder_ok))
+  and (.holders | type == "array" and all(.[]; holder_ok and .node == "group"))
+  and (.owners | type == "array" and all(.[]; owner_ok))
+  and (.owned == (.owners | length > 0))
   and (.devices | type == "array" and length > 0 and all(.[]; device_ok))
   and (.singleton == (.devices | length == 1))
   and (.identity == (.type == "identity"))
   and (.viable == all(.devices[]; .verdict != "blocking"))
   and (.id as $g | all(.devices[]; .iommu_group == $g));
-LIST_GROUP_KEYS = ["devices","holders","id","identity","iommu","reserved_regions","singleton","type","viable"] + $extra_group_keys | sort;
+LIST_GROUP_KEYS = ["devices","holders","id","identity","iommu","owned","owners","reserved_regions","singleton","type","viable"] + $extra_group_keys | sort;
 LIST_DEVICE_KEYS = ["address","bridge","class","device_id","device_name","driver","driver_override","holders","iommu_group","journal","netdevs","numa_node","reason","vendor_id","vendor_name","verdict","vfio_cdev"];
 '
 # jq has no top-level constants; turn them into functions.
@@ -189,7 +197,7 @@ dev() { # dev ADDRESS: jq path to a device in list -j
 @test "qemu-q35: a process holding the cdev is reported on the device" {
 	run --separate-stderr ictl qemu-q35 list -j
 	jq_eq "$(dev 0000:00:03.0) | .holders" \
-		'[{"pid":4242,"command":"qemu-system-x86","path":"/dev/vfio/devices/vfio0"}]'
+		'[{"pid":4242,"command":"qemu-system-x86","path":"/dev/vfio/devices/vfio0","node":"cdev"}]'
 	jq_eq "$(dev 0000:01:01.0) | .holders" '[]'
 	# /dev/iommu alone does not hold a device or group.
 	jq_eq '[.groups[].holders[]]' '[]'
@@ -261,14 +269,35 @@ dev() { # dev ADDRESS: jq path to a device in list -j
 	run --separate-stderr ictl held list -j
 	assert_status 0
 	jq_eq "$(dev 0000:00:03.0) | .holders" \
-		'[{"pid":4242,"command":"qemu-system-x86","path":"/dev/vfio/devices/vfio0"}]'
+		'[{"pid":4242,"command":"qemu-system-x86","path":"/dev/vfio/devices/vfio0","node":"cdev"}]'
 	jq_eq '.groups[] | select(.id == 31) | .holders' \
-		'[{"pid":5150,"command":"dpdk-testpmd","path":"/dev/vfio/31"}]'
+		'[{"pid":5150,"command":"dpdk-testpmd","path":"/dev/vfio/31","node":"group"}]'
+	# The group node gives access to every device of the group: each device says so.
+	jq_eq '[.groups[].devices[] | select(.address | startswith("0000:00:04.")) | .holders]' \
+		'[[{"pid":5150,"command":"dpdk-testpmd","path":"/dev/vfio/31","node":"group"}],[{"pid":5150,"command":"dpdk-testpmd","path":"/dev/vfio/31","node":"group"}]]'
 	jq_eq "$(dev 0000:00:05.0) | [.holders[].pid]" '[6001,6002]'
 	jq_eq "$(dev 0000:00:05.0) | [.holders[].command]" '["cloud-hyperviso","vfio-helper"]'
 	# pid 7000 holds /dev/vfio/devices/vfio70 and /dev/vfio/310: neither exists here.
 	jq_eq '[.. | objects | select(has("pid")) | .pid] | unique' '[4242,5150,6001,6002]'
 	jq_eq '[.groups[] | select(.id == 30 or .id == 32) | .holders[]]' '[]'
+	# Owned groups: by a cdev holder (with its device) or by the group node's.
+	jq_eq '[.groups[] | {id, owned, owners: [.owners[] | [.pid, .node, .device]]}]' \
+		'[{"id":30,"owned":true,"owners":[[4242,"cdev","0000:00:03.0"]]},{"id":31,"owned":true,"owners":[[5150,"group",null]]},{"id":32,"owned":true,"owners":[[6001,"cdev","0000:00:05.0"],[6002,"cdev","0000:00:05.0"]]}]'
+}
+
+@test "held: list and check show who owns each group, whichever node it holds" {
+	run --separate-stderr ictl held list
+	assert_status 0
+	[[ $output == *"30  DMA   owned: 4242 qemu-system-x86 "* ]] || { echo "$output"; false; }
+	[[ $output == *"owned: 5150 dpdk-testpmd "* ]]
+	[[ $output == *"owned: 6001 cloud-hyperviso,... "* ]]
+	run --separate-stderr ictl held check
+	assert_status 0
+	[[ $output == *"note: group 30 is owned by pid 4242 (qemu-system-x86): it holds the cdev /dev/vfio/devices/vfio0 of 0000:00:03.0"* ]]
+	[[ $output == *"note: group 31 is owned by pid 5150 (dpdk-testpmd): it holds the group node /dev/vfio/31"* ]]
+	run --separate-stderr ictl held show 00:04.1
+	assert_status 0
+	[[ $output == *"pid: 5150"* && $output == *"node: group"* ]] || { echo "$output"; false; }
 }
 
 @test "nonroot: a 64-byte config space gives null capabilities and a reason" {
@@ -302,7 +331,7 @@ dev() { # dev ADDRESS: jq path to a device in list -j
 	assert_status 0
 	[ -z "$stderr" ]
 	# pid 100 holds vfio0 but its comm cannot be read: command is null.
-	jq_eq "$(dev 0000:00:03.0) | .holders" '[{"pid":100,"command":null,"path":"/dev/vfio/devices/vfio0"}]'
+	jq_eq "$(dev 0000:00:03.0) | .holders" '[{"pid":100,"command":null,"path":"/dev/vfio/devices/vfio0","node":"cdev"}]'
 }
 
 @test "big: 4096 devices in 1024 groups list in a few seconds" {

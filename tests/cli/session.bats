@@ -121,3 +121,10 @@ EOF2
 	assert_status 7
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 }
+
+@test "exec: --ioas attaches --bind devices; with --open alone it is a usage error" {
+	run --separate-stderr ictl qemu-q35 exec --open 0000:00:03.0 --ioas -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_status 2
+	[[ $stderr == "iommuctl: exec: --ioas attaches the devices given with --bind; --open leaves binding to CMD"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}

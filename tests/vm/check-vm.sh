@@ -25,7 +25,7 @@ top=$(cd "$here/../.." && pwd)
 cd "$top" || exit 1
 
 # Longest first, so that parallel guests finish together.
-default_order="basic basic-session libvirt many virtio-iommu passthrough amd-iommu nomodules"
+default_order="qemu-client libvirt basic basic-session many virtio-iommu passthrough amd-iommu nomodules"
 
 # A boot with many suites takes minutes under TCG, more on a loaded machine;
 # a guest that is merely slow must not be taken for a hung one.

@@ -104,6 +104,8 @@ declare -F topo_qemu_args >/dev/null || { say "$topo_file defines no topo_qemu_a
 # A topology whose suites are slow may need more than 300 s; -t and VM_TIMEOUT still win.
 [ -n "$timeout_given" ] || [ -z "$TOPO_TIMEOUT" ] || timeout_s=$TOPO_TIMEOUT
 topo_qemu_args "$work" || { say "$topo_name: topo_qemu_args failed"; exit 125; }
+# Variables the topology computed on the host for the guest (TOPO_ENV names them).
+for v in ${TOPO_ENV:-}; do envs+=("$v"); done
 
 # ---- accelerator ------------------------------------------------------------
 # TCG unless asked otherwise.  "auto" uses KVM only if a short probe boot

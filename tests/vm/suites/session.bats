@@ -100,9 +100,9 @@ script() {
 	[[ $stderr == *":2: exec -- sh -c 'exit 3': sh: exited with status 3" ]] || { echo "$stderr"; false; }
 }
 
-@test "exec: QEMU-style placeholders and environment; with --ioas the device is attached" {
+@test "exec: QEMU-style placeholders and environment; with --bind and --ioas the device is attached" {
 	# shellcheck disable=SC2016 # expanded by the child shell
-	capture "$IOMMUCTL" exec --open "$EDU" --ioas -- sh -c \
+	capture "$IOMMUCTL" exec --bind "$EDU" --ioas -- sh -c \
 		'echo "$IOMMUFD_FD $VFIO_DEVICE_FDS $IOMMUFD_IOAS_ID $1 $2 $3"; readlink /proc/self/fd/$IOMMUFD_FD /proc/self/fd/$VFIO_DEVICE_FDS' \
 		sh '{iommufd}' '{device:0}' '{ioas}'
 	echo "$output"; echo "$stderr"
@@ -111,11 +111,11 @@ script() {
 	[ "$ifd" = "$a1" ] && [ "$dfd" = "$a2" ] && [ "$ioas" = "$a3" ] && [ "$ioas" -gt 0 ]
 	node=$(echo /sys/bus/pci/devices/"$EDU"/vfio-dev/vfio*)
 	[ "$(sed -n 2,3p <<<"$output" | tr '\n' ' ')" = "/dev/iommu /dev/vfio/devices/${node##*/} " ]
-	# The fds are the session's: attached translates, opened alone blocks.
-	run "$IOMMUCTL" exec --open "$EDU" --ioas -- "$PROBE" --iommufd-fd '{iommufd}' --device-fd '{device:0}' --ioas '{ioas}' --expect translated
+	# The fds are the session's: attached translates, bound alone blocks.
+	run "$IOMMUCTL" exec --bind "$EDU" --ioas -- "$PROBE" --iommufd-fd '{iommufd}' --device-fd '{device:0}' --ioas '{ioas}' --expect translated
 	echo "$output"
 	[ "$status" -eq 0 ]
-	run "$IOMMUCTL" exec --open "$EDU" -- "$PROBE" --iommufd-fd '{iommufd}' --device-fd '{device:0}' --expect blocked
+	run "$IOMMUCTL" exec --bind "$EDU" -- "$PROBE" --iommufd-fd '{iommufd}' --device-fd '{device:0}' --expect blocked
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# exec replaces iommuctl: the status is the command's.
@@ -126,8 +126,27 @@ script() {
 	[ "$stderr" = "iommuctl: exec: {device:1}: the session has 1 open device (counting from 0)" ]
 }
 
+@test "exec --open hands an opened, unbound cdev: it owns nothing until the child binds it" {
+	# {device:0} is the cdev, opened and not bound: a BIND in the child (here a
+	# fresh session's) is the first and succeeds. QEMU binds the inherited fd itself.
+	# shellcheck disable=SC2016 # expanded by the child shell
+	capture "$IOMMUCTL" exec --open "$EDU" -- sh -c 'readlink /proc/self/fd/$2 && printf "open %s\nstate\n" "$1" | "$0" -j run -' \
+		"$IOMMUCTL" "$EDU" '{device:0}'
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; false; }
+	node=$(echo /sys/bus/pci/devices/"$EDU"/vfio-dev/vfio*)
+	[ "$(sed -n 1p <<<"$output")" = "/dev/vfio/devices/${node##*/}" ]
+	sed 1d <<<"$output" | jq -s -e --arg e "$EDU" '.[-1].state.devices[] | select(.address == $e) | .state == "blocked"'
+	capture "$IOMMUCTL" exec --open "$EDU" --ioas -- true
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--ioas attaches the devices given with --bind"* ]]
+	capture "$IOMMUCTL" -j run --keep-going "$(script "open --unbound $EDU" "state" "attach $EDU 1")"
+	[ "$status" -eq 2 ]
+	[[ "$output$stderr" == *"$EDU: opened with --unbound: not bound to this session's iommufd"* ]]
+	jq -s -e --arg e "$EDU" '.[1].state.devices[] | select(.address == $e) | .state == "opened" and .dev_id == null' <<<"$output"
+}
+
 @test "a second process cannot open a device the first holds: the holder is named" {
-	"$IOMMUCTL" exec --open "$EDU" -- sleep 60 &
+	"$IOMMUCTL" exec --bind "$EDU" -- sleep 60 &
 	HOLDER=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
@@ -235,7 +254,7 @@ bridge_pair() {
 	jq -s -e --arg e "$edu" --arg n "$net" '.[-1].state.devices | map({(.address): .state}) | add
 		| .[$e] == "attached" and .[$n] == "attached"' <<<"$output"
 	# The first process owns the group: a second one cannot open the sibling.
-	"$IOMMUCTL" exec --open "$edu" -- sleep 60 &
+	"$IOMMUCTL" exec --bind "$edu" -- sleep 60 &
 	HOLDER=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
@@ -248,7 +267,8 @@ bridge_pair() {
 	# And state shows the holder of the sibling.
 	capture "$IOMMUCTL" -j run --keep-going "$(script "open $net" "state")"
 	jq -s -e --arg e "$edu" --arg n "$net" --argjson p "$HOLDER" '.[1].state.devices | map({(.address): .}) | add
-		| .[$e].state == "vfio" and .[$e].holders == [{"pid": $p, "command": "sleep"}]
+		| .[$e].state == "vfio" and (.[$e].holders | length == 1 and .[0].pid == $p and .[0].command == "sleep"
+			and .[0].node == "cdev" and (.[0].path | startswith("/dev/vfio/devices/vfio")))
 		and .[$n].state == "vfio" and .[$n].holders == []' <<<"$output"
 	kill "$HOLDER"; wait "$HOLDER" || true; HOLDER=
 }
