@@ -114,7 +114,12 @@ journal_empty() { [ -z "$(ls -A $JOURNAL 2>/dev/null)" ] || { ls -l $JOURNAL; fa
 	[ -n "$pid" ]
 	capture "$IOMMUCTL" check 1
 	[ "$status" -eq 0 ]
-	[[ $output == *"note: group 1 is held open by pid $pid (qemu-system-x86)"* ]] || { echo "$output"; false; }
+	[[ $output == *"note: group 1 is owned by pid $pid (qemu-system-x86): it holds the group node /dev/vfio/1"* ]] ||
+		{ echo "$output"; false; }
+	# and the device view names the same QEMU, through the group node it holds
+	capture "$IOMMUCTL" -j show $EDU
+	[ "$(jq -r --argjson p "$pid" '.devices[0].holders[] | select(.pid == $p) | .node' <<<"$output")" = group ] ||
+		{ echo "$output"; false; }
 	journal_empty # the hook bound nothing
 	virsh -q destroy no1 >/dev/null
 	# libvirt keeps it as detached (managed='no'), and so does the hook.
@@ -173,7 +178,12 @@ journal_empty() { [ -z "$(ls -A $JOURNAL 2>/dev/null)" ] || { ls -l $JOURNAL; fa
 	[ "$(dev_driver $EDU)" = vfio-pci ]
 	capture "$IOMMUCTL" check 1
 	[ "$status" -eq 0 ]
-	[[ $output == *"note: group 1 is held open by pid $pid (qemu-system-x86)"* ]] || { echo "$output"; false; }
+	[[ $output == *"note: group 1 is owned by pid $pid (qemu-system-x86): it holds the group node /dev/vfio/1"* ]] ||
+		{ echo "$output"; false; }
+	# and the device view names the same QEMU, through the group node it holds
+	capture "$IOMMUCTL" -j show $EDU
+	[ "$(jq -r --argjson p "$pid" '.devices[0].holders[] | select(.pid == $p) | .node' <<<"$output")" = group ] ||
+		{ echo "$output"; false; }
 	capture "$IOMMUCTL" -j show $EDU
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.devices[0] | [.driver, .iommu_group] | join(" ")' <<<"$output")" = "vfio-pci 1" ] || { echo "$output"; false; }
