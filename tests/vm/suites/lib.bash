@@ -191,6 +191,18 @@ find_lone_edu_() {
 	[ -z "$spare" ] || echo "$spare"
 }
 
+# A "blocked" test needs the IOMMU's own fault report (the DMA probe
+# requires it); where the topology's IOMMU logs none, its file says why in
+# TOPO_NO_FAULT_REPORTS and the test skips with that reason: an untouched
+# page alone cannot tell a block from a missed address.
+need_fault_reports() {
+	local why
+	[ -n "${VM_TOPOLOGY_FILE:-}" ] || return 0
+	# shellcheck source=/dev/null
+	why=$(. "$VM_TOPOLOGY_FILE" >/dev/null 2>&1 && echo "${TOPO_NO_FAULT_REPORTS:-}")
+	[ -z "$why" ] || skip "$VM_TOPOLOGY: no IOMMU fault report can prove the block: $why"
+}
+
 # For the suites that drive the lone edu with the DMA probe (setup_file):
 # go to the checkout, find the probe (build/dma-probe, or $DMA_PROBE), and
 # bind a lone edu to vfio-pci.  Exports PROBE and EDU; release_edu undoes it.
