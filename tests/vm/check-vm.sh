@@ -57,6 +57,12 @@ if [ ! -x "$DMA_PROBE" ] || [ "$DMA_PROBE" -ot tests/dma-probe.c ]; then
 	${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -I. -o "$DMA_PROBE" tests/dma-probe.c ||
 		{ echo "not ok 1 - vm: cannot build $DMA_PROBE"; echo "1..1"; exit 1; }
 fi
+# The kernel's own verdict on a group (topology.bats), beside the probe.
+verdict=$(dirname "$DMA_PROBE")/vfio-verdict
+if [ ! -x "$verdict" ] || [ "$verdict" -ot tests/vfio-verdict.c ]; then
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -I. -o "$verdict" tests/vfio-verdict.c ||
+		{ echo "not ok 1 - vm: cannot build $verdict"; echo "1..1"; exit 1; }
+fi
 
 jobs=${VM_JOBS:-$(nproc)}
 [ "$jobs" -ge 1 ] || jobs=1
