@@ -226,6 +226,21 @@ bridge_pair() {
 	[[ $stderr == *"$edu: open: group "*" is not viable: its device $net is bound to kernel driver virtio-pci"* ]]
 }
 
+@test "a group with a sibling on pci-stub is viable, opens, and the device is blocked (the IOMMU reports it)" {
+	read -r edu net < <(bridge_pair) || skip "no edu + virtio-net group here"
+	need_fault_reports
+	UNDO="$edu $net" UNDO_NET=1
+	bind_to "$edu" vfio-pci
+	bind_to "$net" pci-stub || skip "pci-stub does not take $net"
+	capture "$IOMMUCTL" check "$edu"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$IOMMUCTL" exec --open "$edu" -- "$PROBE" --iommufd-fd '{iommufd}' --device-fd '{device:0}' --expect blocked
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"nothing landed; iommu fault reported: read yes, write yes"* ]]
+}
+
 @test "a two-device group: both must attach to the same IOAS, another process cannot open the sibling" {
 	read -r edu net < <(bridge_pair) || skip "no edu + virtio-net group here"
 	UNDO="$edu $net" UNDO_NET=1
