@@ -357,7 +357,9 @@ static bool group_owner_text(const char *sysroot, const char *address, char *buf
 		for (size_t i = 0; i < iommufd_group_dev_count(grp) && !h; i++) {
 			struct iommufd_pci_dev *d = iommufd_group_dev(grp, i);
 
-			if (iommufd_dev_holder_count(d)) {
+			/* The device itself held open is another story (it cannot
+			 * even leave its VFIO driver): siblings only. */
+			if (d != dev && iommufd_dev_holder_count(d)) {
 				h = iommufd_dev_holder(d, 0);
 				via = iommufd_dev_address(d);
 			}
@@ -373,11 +375,13 @@ static bool group_owner_text(const char *sysroot, const char *address, char *buf
 	return h != NULL;
 }
 
-/* errno_text(), unless the failure is a driver refused on an owned group. */
-static const char *failure_text(const char *sysroot, const char *address, int err, char *buf, size_t size)
+/* errno_text(), unless the failure is kernel driver @driver refused on an
+ * owned group (a VFIO driver, or none, is never refused for that). */
+static const char *failure_text(const char *sysroot, struct iommufd_binder *b, const char *address, const char *driver,
+				int err, char *buf, size_t size)
 {
-	if ((err == -ENXIO || err == -EIO || err == -ETIMEDOUT || err == -EBUSY) &&
-	    group_owner_text(sysroot, address, buf, size))
+	if ((err == -ENXIO || err == -EIO || err == -ETIMEDOUT || err == -EBUSY) && driver && *driver &&
+	    !iommufd_binder_driver_is_vfio(b, driver) && group_owner_text(sysroot, address, buf, size))
 		return buf;
 	return errno_text(err);
 }
@@ -784,7 +788,7 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 		err = iommufd_binder_bind(b, addr, o->driver, group_of(plan[i].dev));
 		if (err) {
 			char back[1024], why[512];
-			const char *text = failure_text(g->sysroot, addr, err, why, sizeof(why));
+			const char *text = failure_text(g->sysroot, b, addr, o->driver, err, why, sizeof(why));
 			bool ok;
 
 			set_result(plan[i].row, "failed");
@@ -892,7 +896,7 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 			set_result(row, "failed");
 			status = fail(errno_status(err), "%s: could not put it back on %s: %s", e[i].address,
 				      e[i].original_driver[0] ? e[i].original_driver : "no driver",
-				      failure_text(sysroot, e[i].address, err, why, sizeof(why)));
+				      failure_text(sysroot, b, e[i].address, e[i].original_driver, err, why, sizeof(why)));
 		} else {
 			set_result(row, "restored");
 		}
