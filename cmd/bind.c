@@ -571,7 +571,7 @@ static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bo
 }
 
 /* Put back every device this run touched, newest first; false when one could not be. */
-static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n, char *names, size_t size)
+static bool roll_back(const char *sysroot, struct iommufd_binder *b, struct plan_dev *plan, size_t n, char *names, size_t size)
 {
 	bool ok = true;
 	size_t used = 0;
@@ -582,11 +582,18 @@ static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n,
 
 		if (!plan[i].touched)
 			continue;
+		struct iommufd_journal_entry je = { 0 };
+
+		(void)iommufd_binder_journal(b, iommufd_dev_address(plan[i].dev), &je);
 		err = iommufd_binder_restore(b, iommufd_dev_address(plan[i].dev));
 		/* -ENOENT: no journal entry, the bind failed before changing anything; -ENODEV: gone. */
 		if (err && err != -ENODEV && err != -ENOENT) {
+			char why[512];
+
 			fail(EXIT_FAILURE_IO, "%s: could not put the device back: %s; run 'iommuctl restore --all'",
-			     iommufd_dev_address(plan[i].dev), errno_text(err));
+			     iommufd_dev_address(plan[i].dev),
+			     failure_text(sysroot, b, iommufd_dev_address(plan[i].dev), je.original_driver, err, why,
+					  sizeof(why)));
 			set_result(plan[i].row, "restore-failed");
 			ok = false;
 			continue;
@@ -633,7 +640,7 @@ static int persist_plan(const char *sysroot, struct iommufd_binder *b, struct pl
 				persist_remove(sysroot, iommufd_dev_address(plan[k].dev));
 			json_object_object_del(plan[k].row, "persist_rule");
 		}
-		if (!roll_back(b, plan, n, back, sizeof(back)))
+		if (!roll_back(sysroot, b, plan, n, back, sizeof(back)))
 			return fail(EXIT_FAILURE_IO, "%s: cannot write %s: %s; NOT everything could be put back", addr, path,
 				    strerror(-err));
 		json_object_object_add(out, "rolled_back", json_object_new_boolean(true));
@@ -793,7 +800,7 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 
 			set_result(plan[i].row, "failed");
 			json_object_object_add(plan[i].row, "error", json_object_new_string(text));
-			ok = roll_back(b, plan, n, back, sizeof(back));
+			ok = roll_back(g->sysroot, b, plan, n, back, sizeof(back));
 			json_object_object_add(out, "rolled_back", json_object_new_boolean(ok));
 			for (size_t k = i + 1; k < n; k++)
 				if (plan[k].change)

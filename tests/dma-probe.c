@@ -438,7 +438,7 @@ static int kmsg_open(void)
 static bool fault_line_matches(const char *line, const char *bdf, uint64_t page)
 {
 	unsigned dom, bus, dev, fn;
-	char tag[32];
+	char tag[32], path[PATH_MAX], real[PATH_MAX], *up;
 	const char *s;
 
 	if (!strstr(line, "fault") && !strstr(line, "FAULT"))
@@ -446,11 +446,29 @@ static bool fault_line_matches(const char *line, const char *bdf, uint64_t page)
 	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
 		return false;
 	snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", bus, dev, fn);
+	/* Behind a PCIe-to-PCI bridge the IOMMU sees the bridge's alias for
+	 * the device's requests: (secondary bus, 00.0), or the bridge itself. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!strstr(line, tag) && realpath(path, real) && (up = strrchr(real, '/')) && (*up = 0, up = strrchr(real, '/')) &&
+	    valid_bdf(up + 1)) {
+		unsigned pd, pb, pdev, pf;
+
+		snprintf(tag, sizeof(tag), "[%02x:00.0]", bus);
+		if (strstr(line, tag))
+			goto device_ok;
+		if (sscanf(up + 1, "%x:%x:%x.%x", &pd, &pb, &pdev, &pf) == 4) {
+			snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", pb, pdev, pf);
+			if (strstr(line, tag))
+				goto device_ok;
+		}
+		snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", bus, dev, fn);
+	}
 	if (!strstr(line, tag) && !strstr(line, bdf)) {
 		snprintf(tag, sizeof(tag), "EP %u ", bus << 8 | dev << 3 | fn);
 		if (!strstr(line, tag))
 			return false;
 	}
+device_ok:
 	for (s = line; (s = strstr(s, "0x")); s += 2) {
 		unsigned long long a = strtoull(s, NULL, 16);
 

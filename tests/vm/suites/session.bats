@@ -41,9 +41,10 @@ script() {
 		"" \
 		"attach $EDU vm0" \
 		"exec -- $PROBE --iommufd-fd {iommufd} --device-fd {device:0} --ioas {ioas} --expect translated" \
-		"exec -- $PROBE --iommufd-fd {iommufd} --device-fd {device:0} --ioas {ioas} --unmapped-iova 0x200000 --expect blocked" \
 		"detach $EDU" \
 		"exec -- $PROBE --iommufd-fd {iommufd} --device-fd {device:0} --ioas {ioas} --expect blocked" \
+		"attach $EDU vm0" \
+		"exec -- $PROBE --iommufd-fd {iommufd} --device-fd {device:0} --ioas {ioas} --unmapped-iova 0x200000 --expect blocked" \
 		"close $EDU" \
 		"state")
 	capture "$IOMMUCTL" run "$f"
@@ -53,7 +54,9 @@ script() {
 	[ "$(grep -c 'passed device fd: result: translated (expected translated): ok' <<<"$output")" -eq 1 ]
 	# Blocked is the IOMMU's own report: after open and after detach both
 	# transfers faulted, attached only the write to the unmapped IOVA did,
-	# and the translated run faulted nowhere.
+	# and the translated run faulted nowhere.  (The unmapped write comes
+	# last: right after it, intel-iommu under QEMU 7.2 was seen to report
+	# no fault for the detached device at all, not even after 5 s.)
 	[ "$(grep -c 'nothing landed; iommu fault reported: read yes, write yes' <<<"$output")" -eq 2 ]
 	[[ $output == *"(unmapped)"*"nothing landed; iommu fault reported: read no, write yes"* ]]
 	[[ $output == *"pattern landed at the mapped iova; iommu fault reported: read no, write no"* ]]
