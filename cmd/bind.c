@@ -331,6 +331,61 @@ static const char *errno_text(int err)
 	}
 }
 
+/*
+ * Why a kernel driver did not take @address, when the reason is that user
+ * space owns its group: the kernel refuses (EBUSY) the probe of any kernel
+ * driver on a device whose group is claimed for user-space DMA.  Fills
+ * @buf with "group N is owned by pid P (COMM) through NODE (device D)..."
+ * and returns true; false (and @buf empty) when nobody holds the group.
+ */
+static bool group_owner_text(const char *sysroot, const char *address, char *buf, size_t size)
+{
+	struct iommufd_topo *topo = NULL;
+	struct iommufd_pci_dev *dev;
+	struct iommufd_group *grp;
+	const struct iommufd_holder *h = NULL;
+	const char *via = NULL;
+
+	buf[0] = '\0';
+	if (iommufd_topo_load(sysroot, IOMMUFD_TOPO_HOLDERS, &topo))
+		return false;
+	dev = iommufd_topo_find_dev(topo, address);
+	grp = dev ? iommufd_dev_group(dev) : NULL;
+	if (grp && iommufd_group_holder_count(grp)) {
+		h = iommufd_group_holder(grp, 0);
+	} else if (grp) {
+		for (size_t i = 0; i < iommufd_group_dev_count(grp) && !h; i++) {
+			struct iommufd_pci_dev *d = iommufd_group_dev(grp, i);
+
+			/* The device itself held open is another story (it cannot
+			 * even leave its VFIO driver): siblings only. */
+			if (d != dev && iommufd_dev_holder_count(d)) {
+				h = iommufd_dev_holder(d, 0);
+				via = iommufd_dev_address(d);
+			}
+		}
+	}
+	if (h)
+		snprintf(buf, size,
+			 "the kernel refuses kernel drivers on group %u while user space owns it: pid %d (%s) holds %s%s%s%s; "
+			 "stop it (or close the device) first",
+			 iommufd_group_id(grp), (int)h->pid, h->command[0] ? h->command : "?", h->path,
+			 via ? " (device " : " (the group node", via ? via : "", ")");
+	iommufd_topo_free(topo);
+	return h != NULL;
+}
+
+/* errno_text(), unless the failure is kernel driver @driver refused on an
+ * owned group (a VFIO driver, or none, is never refused for that). */
+static const char *failure_text(const char *sysroot, struct iommufd_binder *b, const char *address, const char *driver,
+				int err, char *buf, size_t size)
+{
+	if ((err == -ENXIO || err == -EIO || err == -ETIMEDOUT || err == -EBUSY) && driver && *driver &&
+	    !iommufd_binder_driver_is_vfio(b, driver) && group_owner_text(sysroot, address, buf, size))
+		return buf;
+	return errno_text(err);
+}
+
 static int errno_status(int err)
 {
 	return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_PERMISSION : EXIT_FAILURE_IO;
@@ -516,7 +571,7 @@ static int check_in_use(const char *sysroot, struct plan_dev *plan, size_t n, bo
 }
 
 /* Put back every device this run touched, newest first; false when one could not be. */
-static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n, char *names, size_t size)
+static bool roll_back(const char *sysroot, struct iommufd_binder *b, struct plan_dev *plan, size_t n, char *names, size_t size)
 {
 	bool ok = true;
 	size_t used = 0;
@@ -527,11 +582,18 @@ static bool roll_back(struct iommufd_binder *b, struct plan_dev *plan, size_t n,
 
 		if (!plan[i].touched)
 			continue;
+		struct iommufd_journal_entry je = { 0 };
+
+		(void)iommufd_binder_journal(b, iommufd_dev_address(plan[i].dev), &je);
 		err = iommufd_binder_restore(b, iommufd_dev_address(plan[i].dev));
 		/* -ENOENT: no journal entry, the bind failed before changing anything; -ENODEV: gone. */
 		if (err && err != -ENODEV && err != -ENOENT) {
+			char why[512];
+
 			fail(EXIT_FAILURE_IO, "%s: could not put the device back: %s; run 'iommuctl restore --all'",
-			     iommufd_dev_address(plan[i].dev), errno_text(err));
+			     iommufd_dev_address(plan[i].dev),
+			     failure_text(sysroot, b, iommufd_dev_address(plan[i].dev), je.original_driver, err, why,
+					  sizeof(why)));
 			set_result(plan[i].row, "restore-failed");
 			ok = false;
 			continue;
@@ -578,7 +640,7 @@ static int persist_plan(const char *sysroot, struct iommufd_binder *b, struct pl
 				persist_remove(sysroot, iommufd_dev_address(plan[k].dev));
 			json_object_object_del(plan[k].row, "persist_rule");
 		}
-		if (!roll_back(b, plan, n, back, sizeof(back)))
+		if (!roll_back(sysroot, b, plan, n, back, sizeof(back)))
 			return fail(EXIT_FAILURE_IO, "%s: cannot write %s: %s; NOT everything could be put back", addr, path,
 				    strerror(-err));
 		json_object_object_add(out, "rolled_back", json_object_new_boolean(true));
@@ -732,24 +794,25 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 		plan[i].touched = true;
 		err = iommufd_binder_bind(b, addr, o->driver, group_of(plan[i].dev));
 		if (err) {
-			char back[1024];
+			char back[1024], why[512];
+			const char *text = failure_text(g->sysroot, b, addr, o->driver, err, why, sizeof(why));
 			bool ok;
 
 			set_result(plan[i].row, "failed");
-			json_object_object_add(plan[i].row, "error", json_object_new_string(errno_text(err)));
-			ok = roll_back(b, plan, n, back, sizeof(back));
+			json_object_object_add(plan[i].row, "error", json_object_new_string(text));
+			ok = roll_back(g->sysroot, b, plan, n, back, sizeof(back));
 			json_object_object_add(out, "rolled_back", json_object_new_boolean(ok));
 			for (size_t k = i + 1; k < n; k++)
 				if (plan[k].change)
 					set_result(plan[k].row, "not-attempted");
 			if (!ok)
 				status = fail(EXIT_FAILURE_IO, "%s: binding to %s failed: %s; NOT everything could be put back",
-					      addr, o->driver, errno_text(err));
+					      addr, o->driver, text);
 			else if (err == -EACCES || err == -EPERM || err == -EROFS)
 				status = fail(EXIT_PERMISSION, "%s: cannot bind: %s (run as root)", addr, errno_text(err));
 			else
 				status = fail(EXIT_PARTIAL, "%s: binding to %s failed: %s; rolled back %s to where %s",
-					      addr, o->driver, errno_text(err), back[0] ? back : "nothing",
+					      addr, o->driver, text, back[0] ? back : "nothing",
 					      strchr(back, ',') ? "they were" : "it was");
 			goto out_emit;
 		}
@@ -835,9 +898,12 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 			set_result(row, "gone");
 			fprintf(stderr, "iommuctl: %s: the device is gone; its journal entry was dropped\n", e[i].address);
 		} else if (err) {
+			char why[512];
+
 			set_result(row, "failed");
 			status = fail(errno_status(err), "%s: could not put it back on %s: %s", e[i].address,
-				      e[i].original_driver[0] ? e[i].original_driver : "no driver", errno_text(err));
+				      e[i].original_driver[0] ? e[i].original_driver : "no driver",
+				      failure_text(sysroot, b, e[i].address, e[i].original_driver, err, why, sizeof(why)));
 		} else {
 			set_result(row, "restored");
 		}

@@ -10,10 +10,28 @@
  * ask the device to copy page 0 into its buffer (B -> device) and its
  * buffer back into page 1 (device -> B + 4096).
  *
- *   translated: page 1 now holds the pattern; the IOMMU translated both
- *               transfers to exactly our pages.
- *   blocked:    page 1 still holds the marker and page 0 is untouched:
- *               nothing the device did reached our memory.
+ *   translated: page 1 now holds the pattern and the IOMMU reported no
+ *               fault: it translated both transfers to exactly our pages.
+ *   blocked:    page 1 still holds the marker, page 0 is untouched, AND the
+ *               IOMMU reported a fault for this device at the address the
+ *               device wrote to, in the kernel log (/dev/kmsg), after the
+ *               transfer started.  An untouched page alone proves nothing:
+ *               a device left in an identity or default domain also misses
+ *               page 1, because IOVA B is not its physical address.
+ *   untouched:  page 1 holds the marker but no fault was reported: not a
+ *               proof of anything, and never "blocked".
+ *   leaked:     (--physical only) the data reached our pages through their
+ *               physical addresses: the device is not isolated.
+ *
+ * The fault lines recognised, for device 0000:BB:DD.F and an address in the
+ * page the device wrote to (printed as they were found):
+ *   intel-iommu:  DMAR: [DMA Write NO_PASID] Request device [BB:DD.F] fault addr 0x...
+ *   amd-iommu:    pci 0000:BB:DD.F: AMD-Vi: Event logged [IO_PAGE_FAULT ... address=0x...
+ *   virtio-iommu: virtio_iommu virtio0: ... fault from EP <requester id> at 0x...
+ *
+ * With --physical the two transfers use the physical addresses of two of
+ * our pages (from /proc/self/pagemap, below the edu's 256 MiB limit)
+ * instead of IOVAs: what an identity domain would let through.
  *
  * With --unmapped-iova U the second transfer goes to U instead (not mapped
  * in the IOAS): "blocked" then shows a DMA to an unmapped IOVA lands
@@ -136,7 +154,8 @@ static _Noreturn void usage(int code)
 		"  --expect blocked|translated  exit 1 unless this is what happened\n"
 		"  --iova ADDR                  where our two pages are mapped (default 0x100000)\n"
 		"  --unmapped-iova ADDR         send the device's write there instead\n"
-		"  --count N                    bytes per transfer, 1..4095 (default 2048)\n"
+		"  --physical                   DMA to two of our pages' physical addresses instead\n"
+		"  --count N                    bytes per transfer, 1..4095 (default 8)\n"
 		"  --timeout-ms N               wait this long for each transfer (default 5000)\n"
 		"  --exec CMD [ARGS]            (with --device) run CMD on our fds instead of probing\n",
 		prog, prog);
@@ -361,8 +380,9 @@ static void ioas_unmap(int iommufd, uint32_t ioas, uint64_t len, uint64_t iova)
 
 /* ---- the probe ----------------------------------------------------------- */
 
-enum outcome { TRANSLATED, BLOCKED, INCONSISTENT };
-static const char *const outcome_name[] = { "translated", "blocked", "inconsistent" };
+enum outcome { TRANSLATED, BLOCKED, INCONSISTENT, UNTOUCHED, LEAKED };
+static const char *const outcome_name[] = { "translated", "blocked", "inconsistent", "untouched (no fault reported)",
+					     "leaked (reached by physical address)" };
 
 static void fill_pattern(uint8_t *p, size_t n)
 {
@@ -391,44 +411,245 @@ struct probe {
 	int dev;
 	uint64_t iova;		/* our two pages */
 	uint64_t unmapped;	/* 0: write back into page 1 */
+	bool physical;		/* DMA to the pages' physical addresses */
 	uint32_t count;
 	unsigned timeout_ms;
+	char bdf[16];		/* the device, for matching fault reports */
 };
+
+/* ---- what the IOMMU said: fault reports in the kernel log --------------- */
+
+/* /dev/kmsg positioned at its end: only records logged from now on. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		die(EXIT_SETUP, "open /dev/kmsg: %s (the fault reports are the proof)", strerror(errno));
+	if (lseek(fd, 0, SEEK_END) < 0)
+		die(EXIT_SETUP, "seek /dev/kmsg: %s", strerror(errno));
+	return fd;
+}
+
+/* Does this log line report a fault by device bdf at an address in
+ * [page, page + PAGE)?  The device as each IOMMU driver names it: intel
+ * "[BB:DD.F]", amd the full address (dev_err prefix or device=), virtio
+ * "EP <requester id> " (bus << 8 | devfn). */
+static bool fault_line_matches(const char *line, const char *bdf, uint64_t page)
+{
+	unsigned dom, bus, dev, fn;
+	char tag[32], path[PATH_MAX], real[PATH_MAX], *up;
+	const char *s;
+
+	if (!strstr(line, "fault") && !strstr(line, "FAULT"))
+		return false;
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return false;
+	snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", bus, dev, fn);
+	/* Behind a PCIe-to-PCI bridge the IOMMU sees the bridge's alias for
+	 * the device's requests: (secondary bus, 00.0), or the bridge itself. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!strstr(line, tag) && realpath(path, real) && (up = strrchr(real, '/')) && (*up = 0, up = strrchr(real, '/')) &&
+	    valid_bdf(up + 1)) {
+		unsigned pd, pb, pdev, pf;
+
+		snprintf(tag, sizeof(tag), "[%02x:00.0]", bus);
+		if (strstr(line, tag))
+			goto device_ok;
+		if (sscanf(up + 1, "%x:%x:%x.%x", &pd, &pb, &pdev, &pf) == 4) {
+			snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", pb, pdev, pf);
+			if (strstr(line, tag))
+				goto device_ok;
+		}
+		snprintf(tag, sizeof(tag), "[%02x:%02x.%u]", bus, dev, fn);
+	}
+	if (!strstr(line, tag) && !strstr(line, bdf)) {
+		snprintf(tag, sizeof(tag), "EP %u ", bus << 8 | dev << 3 | fn);
+		if (!strstr(line, tag))
+			return false;
+	}
+device_ok:
+	for (s = line; (s = strstr(s, "0x")); s += 2) {
+		unsigned long long a = strtoull(s, NULL, 16);
+
+		if (a >= page && a < page + PAGE)
+			return true;
+	}
+	return false;
+}
+
+/* Read what the log got since kmsg_open; note every fault line of ours and
+ * say whether one was at src and at dst (page addresses). */
+static void kmsg_scan(int fd, const char *bdf, uint64_t src, uint64_t dst, bool *src_fault, bool *dst_fault)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		char *text, *nl;
+
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on with the next */
+		if (n <= 0)
+			return;
+		rec[n] = 0;
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = 0;
+		bool s = fault_line_matches(text, bdf, src), d = fault_line_matches(text, bdf, dst);
+		if (s || d)
+			note("iommu fault reported: %s", text);
+		*src_fault |= s;
+		*dst_fault |= d;
+	}
+}
+
+/* The BDF of the PCI device behind a VFIO device fd (cdev or group-less):
+ * /sys/dev/char/MAJ:MIN is .../BDF/vfio-dev/vfioN. */
+static void bdf_of_fd(int fd, char *bdf, size_t len)
+{
+	char path[64], link[PATH_MAX], *p;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
+		die(EXIT_SETUP, "the device fd is not a character device");
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die(EXIT_SETUP, "readlink %s: %s", path, strerror(errno));
+	link[n] = 0;
+	p = strstr(link, "/vfio-dev/");
+	if (!p)
+		die(EXIT_SETUP, "%s is not a VFIO device cdev (%s)", path, link);
+	*p = 0;
+	p = strrchr(link, '/');
+	if (!p || !valid_bdf(p + 1))
+		die(EXIT_SETUP, "no PCI address in %s", link);
+	snprintf(bdf, len, "%s", p + 1);
+}
+
+/* Two of our pages whose physical addresses the edu can reach (below
+ * 256 MiB, clear of the IOVA pages): from a pool, locked, looked up in
+ * /proc/self/pagemap. */
+static void physical_pages(uint64_t iova, uint8_t **va, uint64_t *pa)
+{
+	enum { POOL = 8192 };	/* 32 MiB */
+	uint8_t *pool = mmap(NULL, (size_t)POOL * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd, found = 0;
+
+	if (pool == MAP_FAILED)
+		die(EXIT_SETUP, "mmap: %s", strerror(errno));
+	if (mlock(pool, (size_t)POOL * PAGE))
+		die(EXIT_SETUP, "mlock: %s", strerror(errno));
+	memset(pool, 1, (size_t)POOL * PAGE);
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(EXIT_SETUP, "open /proc/self/pagemap: %s", strerror(errno));
+	for (unsigned i = 0; i < POOL && found < 2; i++) {
+		uint64_t e, a;
+
+		if (pread(fd, &e, sizeof(e), (off_t)(((uintptr_t)pool / PAGE + i) * sizeof(e))) != sizeof(e))
+			die(EXIT_SETUP, "read /proc/self/pagemap: %s", strerror(errno));
+		if (!(e >> 63) || !(e & ((1ull << 55) - 1)))
+			continue;	/* not present, or the PFN hidden from us */
+		a = (e & ((1ull << 55) - 1)) * PAGE;
+		if (a + PAGE > EDU_DMA_LIMIT || (a < iova + 2 * PAGE && a + PAGE > iova))
+			continue;
+		va[found] = pool + (size_t)i * PAGE;
+		pa[found++] = a;
+	}
+	close(fd);
+	if (found < 2)
+		die(EXIT_SETUP, "none of %u locked pages has a physical address below 256 MiB", (unsigned)POOL);
+}
 
 static enum outcome run_probe(const struct probe *p, uint8_t *pages)
 {
 	struct region bar = region_info(p->dev, VFIO_PCI_BAR0_REGION_INDEX, "BAR0");
 	uint8_t *src = pages, *dst = pages + PAGE, saved[PAGE];
-	uint64_t back = p->unmapped ? p->unmapped : p->iova + PAGE;
+	uint64_t from = p->iova, back = p->unmapped ? p->unmapped : p->iova + PAGE;
 	uint32_t id;
-	bool src_intact, dst_marker, dst_pattern;
+	bool src_intact, dst_marker, dst_pattern, src_fault = false, dst_fault = false;
+	uint64_t start;
+	int kmsg;
 
 	region_read(p->dev, bar, EDU_ID, &id, sizeof(id));
 	if ((id & EDU_ID_MAGIC_MASK) != EDU_ID_MAGIC)
 		die(EXIT_DEVICE, "not an edu device (BAR0 id 0x%08x)", id);
 	enable_bus_master(p->dev);
+	if (p->physical) {
+		uint8_t *va[2];
+		uint64_t pa[2];
 
-	fill_pattern(src, PAGE);
-	memcpy(saved, src, PAGE);
-	memset(dst, MARKER, PAGE);
+		physical_pages(p->iova, va, pa);
+		src = va[0], dst = va[1], from = pa[0], back = pa[1];
+		note("our pages at physical 0x%" PRIx64 " and 0x%" PRIx64 " (not mapped in any IOAS)", from, back);
+	}
 
-	edu_transfer(p->dev, bar, p->iova, EDU_BUF_ADDR, p->count, false, p->timeout_ms);
-	edu_transfer(p->dev, bar, EDU_BUF_ADDR, back, p->count, true, p->timeout_ms);
+	/* The fault reports are rate-limited (intel-iommu: 10 fault
+	 * interrupts per 5 s; virtio-iommu: 10 lines per 5 s, and it reports
+	 * every 4-byte access, so a 2 KiB read alone uses them up): when the
+	 * data did not move but no report for the write was seen, try once
+	 * more after the window, with an 8-byte transfer whose two or four
+	 * reports fit in it. */
+	uint32_t count = p->count;
 
-	src_intact = !memcmp(src, saved, PAGE);
-	dst_marker = all_bytes(dst, PAGE, MARKER);
-	dst_pattern = !memcmp(dst, saved, p->count) && all_bytes(dst + p->count, PAGE - p->count, MARKER);
-	note("dma iova 0x%" PRIx64 " -> device -> iova 0x%" PRIx64 "%s, %u bytes: source page %s, %s",
-	     p->iova, back, p->unmapped ? " (unmapped)" : "", p->count, src_intact ? "intact" : "CHANGED",
-	     dst_pattern ? "pattern landed at the mapped iova" :
-	     dst_marker ? "nothing landed" : "destination page CHANGED to something else");
+	for (int attempt = 0;; attempt++) {
+		uint64_t t0 = now_ms();
+
+		fill_pattern(src, PAGE);
+		memcpy(saved, src, PAGE);
+		memset(dst, MARKER, PAGE);
+		src_fault = dst_fault = false;
+
+		kmsg = kmsg_open();
+		edu_transfer(p->dev, bar, from, EDU_BUF_ADDR, count, false, p->timeout_ms);
+		edu_transfer(p->dev, bar, EDU_BUF_ADDR, back, count, true, p->timeout_ms);
+
+		src_intact = !memcmp(src, saved, PAGE);
+		dst_marker = all_bytes(dst, PAGE, MARKER);
+		dst_pattern = !memcmp(dst, saved, count) && all_bytes(dst + count, PAGE - count, MARKER);
+		/* The IOMMU's report comes by interrupt (virtio-iommu: an
+		 * event queue): give it 2 s when the data did not move, 0.3 s
+		 * to be sure nothing comes when it did. */
+		start = now_ms();
+		for (;;) {
+			kmsg_scan(kmsg, p->bdf, from & ~(uint64_t)(PAGE - 1), back & ~(uint64_t)(PAGE - 1),
+				  &src_fault, &dst_fault);
+			if (dst_fault || now_ms() - start > (dst_marker ? 2000u : 300u))
+				break;
+			usleep(20000);
+		}
+		close(kmsg);
+		if (attempt > 0 || !src_intact || !dst_marker || dst_fault)
+			break;
+		count = count < 8 ? count : 8;
+		note("nothing landed but no fault report for the write was seen: trying once more with %u bytes "
+		     "after the fault reports' rate-limit window (5 s)", count);
+		while (now_ms() - t0 < 5500)
+			usleep(100000);
+	}
+	note("dma %s 0x%" PRIx64 " -> device -> %s 0x%" PRIx64 "%s, %u bytes: source page %s, %s; iommu fault reported: read %s, write %s",
+	     p->physical ? "physical" : "iova", from, p->physical ? "physical" : "iova", back,
+	     p->unmapped ? " (unmapped)" : "", count, src_intact ? "intact" : "CHANGED",
+	     dst_pattern ? (p->physical ? "pattern landed at the physical address" : "pattern landed at the mapped iova") :
+	     dst_marker ? "nothing landed" : "destination page CHANGED to something else",
+	     src_fault ? "yes" : "no", dst_fault ? "yes" : "no");
 
 	if (!src_intact)
 		return INCONSISTENT;
+	if (dst_pattern && p->physical)
+		return LEAKED;
 	if (!p->unmapped && dst_pattern)
-		return TRANSLATED;
+		return src_fault || dst_fault ? INCONSISTENT : TRANSLATED;
 	if (dst_marker)
-		return BLOCKED;
+		return dst_fault ? BLOCKED : UNTOUCHED;
 	return INCONSISTENT;
 }
 
@@ -489,7 +710,10 @@ int main(int argc, char **argv)
 	int iommufd = -1, dev = -1, expect_o = -1;
 	long ioas_opt = -1;
 	char **exec_cmd = NULL;
-	struct probe p = { .iova = 0x100000, .count = 2048, .timeout_ms = 5000 };
+	/* 8 bytes: virtio-iommu reports every 4-byte access it refuses, and a
+	 * flood of reports outlives the rate limit's window (a 2 KiB transfer
+	 * left 1000 events queued, which ate the next windows' reports). */
+	struct probe p = { .iova = 0x100000, .count = 8, .timeout_ms = 5000 };
 	enum outcome got;
 	uint8_t *pages;
 	uint32_t ioas;
@@ -501,6 +725,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			usage(0);
+		if (!strcmp(o, "--physical")) {
+			p.physical = true;
+			continue;
+		}
 		if (!strcmp(o, "--exec")) {
 			if (i + 1 >= argc)
 				usage(EXIT_USAGE);
@@ -556,7 +784,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: --unmapped-iova overlaps our pages at 0x%" PRIx64 "\n", prog, p.iova);
 		return EXIT_USAGE;
 	}
-	if (p.unmapped && expect_o == TRANSLATED) {
+	if (p.physical && p.unmapped)
+		usage(EXIT_USAGE);
+	if ((p.unmapped || p.physical) && expect_o == TRANSLATED) {
 		fprintf(stderr, "%s: a write to an unmapped iova can only be blocked\n", prog);
 		return EXIT_USAGE;
 	}
@@ -574,6 +804,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		label = bdf;
+		snprintf(p.bdf, sizeof(p.bdf), "%s", bdf);
 		p.dev = open_cdev(bdf);
 		iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 		if (iommufd < 0)
@@ -605,6 +836,7 @@ int main(int argc, char **argv)
 	} else {
 		label = "passed device fd";
 		p.dev = dev;
+		bdf_of_fd(dev, p.bdf, sizeof(p.bdf));
 		if (ioas_opt >= 0) {
 			ioas = (uint32_t)ioas_opt;
 			ioas_map(iommufd, ioas, pages, 2 * PAGE, p.iova);
@@ -621,7 +853,7 @@ int main(int argc, char **argv)
 
 	if (expect_o < 0) {
 		note("result: %s", outcome_name[got]);
-		return got == INCONSISTENT ? EXIT_DIFFERS : EXIT_HOLDS;
+		return got == INCONSISTENT || got == LEAKED ? EXIT_DIFFERS : EXIT_HOLDS;
 	}
 	note("result: %s (expected %s): %s", outcome_name[got], outcome_name[expect_o],
 	     got == (enum outcome)expect_o ? "ok" : "FAILED");

@@ -57,6 +57,12 @@ if [ ! -x "$DMA_PROBE" ] || [ "$DMA_PROBE" -ot tests/dma-probe.c ]; then
 	${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -I. -o "$DMA_PROBE" tests/dma-probe.c ||
 		{ echo "not ok 1 - vm: cannot build $DMA_PROBE"; echo "1..1"; exit 1; }
 fi
+# The kernel's own verdict on a group (topology.bats), beside the probe.
+verdict=$(dirname "$DMA_PROBE")/vfio-verdict
+if [ ! -x "$verdict" ] || [ "$verdict" -ot tests/vfio-verdict.c ]; then
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -I. -o "$verdict" tests/vfio-verdict.c ||
+		{ echo "not ok 1 - vm: cannot build $verdict"; echo "1..1"; exit 1; }
+fi
 
 jobs=${VM_JOBS:-$(nproc)}
 [ "$jobs" -ge 1 ] || jobs=1
@@ -91,7 +97,7 @@ run_topology() {
 }
 
 # ---- TAP: renumber each topology's tests into one stream ------------------------
-n=0 passed=0 failed=0 skipped=0
+n=0 passed=0 failed=0 skipped=0 retried=
 emit() {	# emit ok|not ok DESCRIPTION
 	n=$((n + 1))
 	echo "$1 $n $2"
@@ -124,6 +130,12 @@ print_tap() {
 print_topology() {
 	local topo=$1 d=$work/$1 rc
 	echo "# vm: $topo ($(cat "$d/seconds")s)"
+	# run-vm.sh booted this guest twice: the first boot panicked before
+	# the payload started.  Said in the stream, and counted in the summary.
+	if [ -s "$d/results/boot-retried" ]; then
+		echo "# vm: $topo: the first boot panicked before the suites started and was retried once: $(head -n 1 "$d/results/boot-retried")"
+		retried+=" $topo"
+	fi
 	[ -s "$d/notes" ] && { comment_file "$d/notes"; emit "not ok" "$topo: suites missing"; }
 	if [ -f "$d/guest.rc" ]; then
 		rc=$(cat "$d/guest.rc")
@@ -165,7 +177,7 @@ done
 wait
 
 echo "1..$n"
-echo "# vm: $passed passed, $failed failed, $skipped skipped in $(($(date +%s) - start))s"
+echo "# vm: $passed passed, $failed failed, $skipped skipped in $(($(date +%s) - start))s${retried:+; boot retried after a panic:$retried}"
 if [ "$failed" -gt 0 ] || [ "${KEEP:-0}" = 1 ]; then
 	echo "# vm: kept $work"
 else

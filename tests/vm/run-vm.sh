@@ -27,7 +27,15 @@
 # VM_CPUS (2), VM_MEM (MiB, 1024), VM_KERNEL (a build-kernel.sh output
 # directory; default: ask build-kernel.sh, which builds once and caches),
 # VM_QEMU (qemu-system-x86_64), IOMMUCTL (binary under test; default
-# build-san/iommuctl if built, else build/iommuctl).
+# build-san/iommuctl if built, else build/iommuctl), VM_APPEND (more kernel
+# arguments), VM_APPEND_FIRST (kernel arguments for the first boot only: how
+# tests/vm/host/harness.bats makes a boot panic to check the retry).
+#
+# A guest kernel that panics before the payload starts (under host load a
+# TCG boot can still trip over a timer check) is booted once more; that is
+# said on stderr and recorded in the results share as boot-retried (the
+# panic line), which check-vm.sh reports in its TAP output.  A second panic,
+# or a panic once the payload runs, is a failure (125).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,7 +93,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/iommuctl-vm.XXXXXX")
 console=$work/console.log
 if [ -n "$results" ]; then
 	mkdir -p "$results" && results=$(cd "$results" && pwd)
-	rm -f "$results"/{vm.conf,stdout,stderr,status,init-error}
+	rm -f "$results"/{vm.conf,stdout,stderr,status,init-error,boot-retried}
 else
 	results=$work/results
 	mkdir -p "$results"
@@ -146,10 +154,10 @@ esac
 	fi
 	# Host directories the guest must see where it mounts fresh tmpfs
 	# (/tmp, /run): the checkout, the binaries, the payload's directory.
-	keep="$top $(dirname "$IOMMUCTL")"
-	[ -n "${DMA_PROBE:-}" ] && keep+=" $(dirname "$DMA_PROBE")"
-	case $1 in /*) keep+=" $(dirname "$1")" ;; esac
-	printf 'VM_KEEP=%q\n' "$keep${VM_KEEP:+ $VM_KEEP}"
+	keepdirs="$top $(dirname "$IOMMUCTL")"
+	[ -n "${DMA_PROBE:-}" ] && keepdirs+=" $(dirname "$DMA_PROBE")"
+	case $1 in /*) keepdirs+=" $(dirname "$1")" ;; esac
+	printf 'VM_KEEP=%q\n' "$keepdirs${VM_KEEP:+ $VM_KEEP}"
 	printf 'VM_PAYLOAD=('
 	printf '%q ' "$@"
 	printf ')\n'
@@ -162,14 +170,16 @@ esac
 
 cmdline="console=ttyS0,115200 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
-cmdline+=" init=$here/guest-init.sh panic=-1 oops=panic loglevel=${VM_LOGLEVEL:-5} tsc=reliable"
-cmdline+=" ${TOPO_CMDLINE}"
+# no_timer_check: under host load a TCG guest's boot-time check of the
+# timer through the interrupt-remapped IO-APIC can fail and panic the boot.
+cmdline+=" init=$here/guest-init.sh panic=-1 oops=panic loglevel=${VM_LOGLEVEL:-5} tsc=reliable no_timer_check"
+cmdline+=" ${TOPO_CMDLINE}${VM_APPEND:+ $VM_APPEND}"
 
 args=(
 	-machine "$machine" -cpu "$cpu"
 	-smp "${VM_CPUS:-${TOPO_CPUS:-2}}" -m "${VM_MEM:-${TOPO_MEM:-1024}}"
 	-nodefaults -no-user-config -display none -vga none -no-reboot
-	-kernel "$kdir/bzImage" -append "$cmdline"
+	-kernel "$kdir/bzImage" -append CMDLINE
 	# The IOMMU and the topology's devices come first: QEMU wants an IOMMU
 	# created before the PCI devices it translates.
 	"${QEMU_ARGS[@]}"
@@ -202,39 +212,62 @@ on_signal() {
 }
 trap on_signal INT TERM HUP
 
-start=$(date +%s.%N)
-if [ "$interactive" = 1 ]; then
-	timeout -k 5 --foreground "$timeout_s" "$qemu" "${args[@]}"
-	qrc=$?
-else
-	timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$work/qemu.out" 2>&1 &
-	qpid=$!
-	tail -s 0.2 -n +1 -f --pid=$qpid "$results/stdout" &
-	tails+=($!)
-	tail -s 0.2 -n +1 -f --pid=$qpid "$results/stderr" >&2 &
-	tails+=($!)
-	if [ "$verbose" = 1 ]; then
-		tail -s 0.2 -n +1 -f --pid=$qpid "$console" >&2 &
+# One boot.  Sets qrc and why (empty: the guest reported a status).
+boot() {	# boot CMDLINE
+	local i
+	for i in "${!args[@]}"; do [ "${args[$i]}" = -append ] && args[i + 1]=$1; done
+	: >"$console"
+	if [ "$interactive" = 1 ]; then
+		timeout -k 5 --foreground "$timeout_s" "$qemu" "${args[@]}"
+		qrc=$?
+	else
+		timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$work/qemu.out" 2>&1 &
+		qpid=$!
+		tail -s 0.2 -n +1 -f --pid=$qpid "$results/stdout" &
 		tails+=($!)
+		tail -s 0.2 -n +1 -f --pid=$qpid "$results/stderr" >&2 &
+		tails+=($!)
+		if [ "$verbose" = 1 ]; then
+			tail -s 0.2 -n +1 -f --pid=$qpid "$console" >&2 &
+			tails+=($!)
+		fi
+		wait $qpid
+		qrc=$?
+		wait "${tails[@]}"
+		qpid='' tails=()
 	fi
-	wait $qpid
-	qrc=$?
-	wait "${tails[@]}"
+	why=
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		why="timed out after ${timeout_s}s"
+	elif grep -q 'Kernel panic' "$console"; then
+		why="guest kernel panicked"
+	elif [ -s "$results/init-error" ]; then
+		why="guest setup failed: $(tr '\n' ' ' <"$results/init-error")"
+	elif [ ! -s "$results/status" ]; then
+		why="guest never reported a status (qemu exit $qrc)"
+	fi
+}
+
+start=$(date +%s.%N)
+boot "$cmdline${VM_APPEND_FIRST:+ $VM_APPEND_FIRST}"
+# A panic before guest-init started the payload: nothing of the payload
+# ran, so booting again repeats nothing.  Once, and never silently.
+if [ "$why" = "guest kernel panicked" ] && [ "$interactive" = 0 ] &&
+	! grep -q '^guest-init: \[[0-9. ]*\] running: ' "$console"; then
+	panic=$(grep -m 1 'Kernel panic' "$console" | sed 's/^\[[ 0-9.]*\] //')
+	mv "$console" "$work/console.first-boot.log"
+	say "$topo_name: the guest kernel panicked at boot, before the payload started ($panic); booting once more (first console: $work/console.first-boot.log)"
+	rm -f "$results"/{stdout,stderr,status,init-error}
+	: >"$results/stdout"
+	: >"$results/stderr"
+	echo "$panic" >"$results/boot-retried"
+	keep=1
+	boot "$cmdline"
+	[ "$why" = "guest kernel panicked" ] && why="guest kernel panicked again after a retried boot"
 fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 
 # ---- verdict -------------------------------------------------------------------
-why=
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	why="timed out after ${timeout_s}s"
-elif grep -q 'Kernel panic' "$console"; then
-	why="guest kernel panicked"
-elif [ -s "$results/init-error" ]; then
-	why="guest setup failed: $(tr '\n' ' ' <"$results/init-error")"
-elif [ ! -s "$results/status" ]; then
-	why="guest never reported a status (qemu exit $qrc)"
-fi
-
 if [ -n "$why" ]; then
 	say "$topo_name: $why"
 	[ -s "$work/qemu.out" ] && { say "qemu said ($work/qemu.out):"; head -n 5 "$work/qemu.out" | sed 's/^/  /' >&2; }

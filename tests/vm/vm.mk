@@ -23,14 +23,19 @@ $(BUILD)/dma-probe: tests/dma-probe.c lib/compat/iommufd-uapi.h lib/compat/vfio-
 	@mkdir -p $(@D)
 	$(CC) $(VM_PROBE_CFLAGS) -I. -o $@ $<
 
-probe: $(BUILD)/dma-probe
+# The kernel's verdict on a group (VFIO_GROUP_GET_STATUS, cdev BIND).
+$(BUILD)/vfio-verdict: tests/vfio-verdict.c lib/compat/iommufd-uapi.h lib/compat/vfio-uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(VM_PROBE_CFLAGS) -I. -o $@ $<
+
+probe: $(BUILD)/dma-probe $(BUILD)/vfio-verdict
 
 # Our compat uapi headers against the kernel source build-kernel.sh unpacked.
 check-uapi:
 	tests/vm/check-uapi.sh
 
 # The guest runs build-san/iommuctl (IOMMUCTL), so build both.
-check-vm: all san $(BUILD)/dma-probe
+check-vm: all san $(BUILD)/dma-probe $(BUILD)/vfio-verdict
 	@DMA_PROBE=$(CURDIR)/$(BUILD)/dma-probe tests/vm/check-vm.sh $(VM_TOPOLOGIES)
 	@# The launcher must turn a panicking, hung or failing guest into a failure.
 	@bats --tap tests/vm/host/harness.bats

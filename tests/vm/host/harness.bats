@@ -31,3 +31,38 @@ setup_file() {
 	[ $((SECONDS - start)) -lt 60 ] || { echo "took $((SECONDS - start))s"; return 1; }
 	[[ "$stderr" == *"last console lines"* ]]
 }
+
+@test "a panic at boot is retried once and said so; the payload then runs once" {
+	res=$BATS_TEST_TMPDIR/res
+	# init= given twice: the last wins, so the first boot has no init and panics.
+	VM_APPEND_FIRST=init=/no-such-init run --separate-stderr tests/vm/run-vm.sh -r "$res" -t 60 probe sh -c 'echo ran >>/results/ran; echo from-guest'
+	echo "$stderr" | tail -n 20
+	[ "$status" -eq 0 ]
+	[[ "$output" == *from-guest* ]]
+	[[ "$stderr" == *"probe: the guest kernel panicked at boot, before the payload started (Kernel panic - not syncing: Requested init /no-such-init failed"*"booting once more"* ]]
+	[ "$(cat "$res/ran")" = ran ]
+	[[ "$(cat "$res/boot-retried")" == "Kernel panic - not syncing: Requested init /no-such-init failed"* ]]
+}
+
+@test "a boot that panics twice is a failure (125), never a third try" {
+	res=$BATS_TEST_TMPDIR/res
+	VM_APPEND=init=/no-such-init run --separate-stderr tests/vm/run-vm.sh -r "$res" -t 60 probe true
+	echo "$stderr" | tail -n 20
+	[ "$status" -eq 125 ]
+	[ "$(grep -c 'booting once more' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"probe: guest kernel panicked again after a retried boot"* ]]
+	[[ "$stderr" == *"last console lines"* ]]
+}
+
+@test "a panic once the payload runs is not retried" {
+	run --separate-stderr tests/vm/run-vm.sh -t 60 probe sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
+	[ "$status" -eq 125 ]
+	[[ "$stderr" != *"booting once more"* ]]
+	[[ "$stderr" == *"probe: guest kernel panicked"* ]]
+}
+
+@test "every guest boots with no_timer_check" {
+	run --separate-stderr tests/vm/run-vm.sh probe cat /proc/cmdline
+	[ "$status" -eq 0 ]
+	[[ " $output " == *" no_timer_check "* ]] || { echo "$output"; false; }
+}

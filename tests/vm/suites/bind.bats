@@ -34,7 +34,9 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${HOLDER:-}" ]; then kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null; fi
 	"$IOMMUCTL" restore --all >/dev/null 2>&1 || true
+	if [ -n "${UNDO_EDU:-}" ]; then unbind_to_default "$BR_EDU"; fi
 	if [ -n "${udevd:-}" ]; then udevadm control --exit 2>/dev/null || true; fi
 	rm -f /etc/udev/rules.d/99-iommuctl-*.rules
 	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
@@ -153,6 +155,53 @@ $BR_NET vfio-pci vfio-pci" ]
 	[ "$(jq -r '[.devices[].result] | join(" ")' <<<"$output") $(jq .rolled_back <<<"$output")" = "rolled-back failed true" ]
 	[ "$(state $EDU $BRIDGE)" = "$before" ]
 	[ -z "$(ls -A $JOURNAL)" ]
+}
+
+@test "while a process owns the group, the kernel refuses a kernel driver on a sibling (EBUSY); unbind, restore and bind name the owner" {
+	net_down
+	# The edu on vfio-pci by hand (no journal entry: restore --all must not
+	# unbind a device whose cdev is open), the NIC through iommuctl.
+	UNDO_EDU=1
+	bind_to "$BR_EDU" vfio-pci
+	capture "$IOMMUCTL" bind -j "$BR_NET"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# The edu's cdev opened and bound to an iommufd (exec --bind): user space owns group 2.
+	"$IOMMUCTL" exec --bind "$BR_EDU" -- sleep 120 &
+	HOLDER=$!
+	for _ in $(seq 20); do [ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break; sleep 0.5; done
+	node=$(echo "$SYS/bus/pci/devices/$BR_EDU"/vfio-dev/vfio*)
+	node=/dev/vfio/devices/${node##*/}
+	owner="the kernel refuses kernel drivers on group 2 while user space owns it: pid $HOLDER (sleep) holds $node (device $BR_EDU)"
+
+	# unbind gives the NIC back to virtio-pci: the kernel refuses, the owner is named.
+	capture "$IOMMUCTL" unbind "$BR_NET"
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"$BR_NET: could not put it back on virtio-pci: $owner"* ]]
+	[ -z "$(dev_driver $BR_NET)" ]
+	# The kernel's own answer, asked directly: EBUSY.
+	run bash -c "echo $BR_NET >$SYS/bus/pci/drivers/virtio-pci/bind"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Device or resource busy"* ]]
+	[ -z "$(dev_driver $BR_NET)" ]
+	# restore --all: the same words.
+	capture "$IOMMUCTL" restore --all
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"$BR_NET: could not put it back on virtio-pci: $owner"* ]] || { echo "$stderr"; false; }
+	# bind --driver virtio-pci: refused and named (not "its probe failed; see
+	# dmesg"); the roll-back to the journal's virtio-pci is refused as well.
+	capture "$IOMMUCTL" bind --force --driver virtio-pci "$BR_NET"
+	echo "$stderr"
+	[ "$status" -eq 6 ] || [ "$status" -eq 8 ]
+	[[ $stderr == *"$BR_NET: binding to virtio-pci failed: $owner"* ]]
+	[[ $stderr != *"see dmesg"* ]]
+
+	# The owner gone (the last close), the kernel driver takes the NIC again.
+	kill "$HOLDER"; wait "$HOLDER" || true; HOLDER=
+	capture "$IOMMUCTL" restore --all
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(dev_driver $BR_NET)" = virtio-pci ]
 }
 
 @test "two concurrent binds of one group serialise: one binds both devices, the other finds them bound" {
