@@ -55,7 +55,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean check check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
+.PHONY: all man clean deps check check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -103,6 +103,11 @@ check-headers:
 		$(CC) -std=c11 -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - || exit 1; \
 	done; echo "headers: $(words $(HEADERS)) compile alone"
 
+# Install what the tests need (tests/deps.txt), as root; otherwise print the
+# apt-get line and stop.  The first step of `make check`; .ci/run reads the same list.
+deps:
+	@tests/deps.sh
+
 check-unit: san
 	@tests/unit/run.sh build-san/tests
 
@@ -113,15 +118,20 @@ check-fast: check-headers lint check-unit check-cli
 
 # Every read-only command on every fixture host under valgrind (about 2 minutes).
 check-valgrind: all
+	@tests/need.sh valgrind valgrind=valgrind
 	@IOMMUCTL_PLAIN=$(CURDIR)/build/iommuctl tests/valgrind/run.sh
 
 # Build the Debian packages, lintian them, install, use and remove them (root).
 check-package:
 	@tests/package/run.sh
 
-check: check-fast check-valgrind check-vm
+# Every tier, after installing what they need (deps first, whatever -j says).
+check:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory check-fast check-valgrind check-vm
 
 lint:
+	@tests/need.sh lint cppcheck=cppcheck clang-tidy=clang-tidy
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib lib cmd tests/unit
 	@# One file per process: clang-tidy 14 reports phantom va_list errors when
