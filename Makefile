@@ -163,15 +163,32 @@ install: all
 	install -m 0644 completions/_iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl
 	install -m 0644 completions/iommuctl.fish $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
 	install -d $(DESTDIR)$(LIBVIRT_HOOKDIR)
-	sed -e 's|@BINDIR@|$(BINDIR)|' cmd/libvirt-hook.sh.in > $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
-	chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
+	@# A hook the iommuctl package installed is its conffile: left to dpkg.
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -S $(LIBVIRT_HOOKDIR)/iommuctl >/dev/null 2>&1; then \
+		echo "install: $(LIBVIRT_HOOKDIR)/iommuctl belongs to a package; left as it is"; \
+	else \
+		sed -e 's|@BINDIR@|$(BINDIR)|' cmd/libvirt-hook.sh.in > $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl && \
+		chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl; \
+	fi
+	@# Without the cache update a program linked with pkg-config cannot start.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+		ldconfig && echo "install: ran ldconfig for $(LIBDIR)"; \
+	else \
+		echo "install: ldconfig not run (DESTDIR set or not root); as root, run ldconfig" \
+			"(or set LD_LIBRARY_PATH=$(LIBDIR))"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
-	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
+	@# Never the package's conffile.
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -S $(LIBVIRT_HOOKDIR)/iommuctl >/dev/null 2>&1; then \
+		echo "uninstall: $(LIBVIRT_HOOKDIR)/iommuctl belongs to a package; left as it is"; \
+	else \
+		rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl; \
+	fi
 	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
