@@ -55,7 +55,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean deps check check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
+.PHONY: all man clean deps check check-fresh check-fast check-unit check-cli check-valgrind check-package check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -120,6 +120,12 @@ check-fast: check-headers lint check-unit check-cli
 check-valgrind: all
 	@tests/need.sh valgrind valgrind=valgrind
 	@IOMMUCTL_PLAIN=$(CURDIR)/build/iommuctl tests/valgrind/run.sh
+
+# The README's two commands, verbatim, in a freshly bootstrapped Debian 12
+# (root; the bootstrapped root is cached in ~/.cache/iommuctl).  FRESH_QUICK=1:
+# the first command, make deps and the unit and CLI tiers (what .ci/run runs).
+check-fresh:
+	@tests/fresh/check-fresh.sh $(if $(filter 1,$(FRESH_QUICK)),--quick)
 
 # Build the Debian packages, lintian them, install, use and remove them (root).
 check-package:
