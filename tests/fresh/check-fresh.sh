@@ -25,18 +25,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$top/tests/need.sh" check-fresh debootstrap=debootstrap git=git || exit 1
 
-# The host's Debian archive: the first deb.debian.org-like source that is not
-# the security archive, in either sources format.
-mirror=$(
+# The host's Debian archives, in either sources format: the first bookworm
+# one that is not the security archive, and the security archive.
+host_uris() {
 	{
 		sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+bookworm[[:space:]].*/\2/p' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+		sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+bookworm-security[[:space:]].*/\2/p' \
 			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
 		for f in /etc/apt/sources.list.d/*.sources; do
 			[ -e "$f" ] || continue
 			grep -q '^Suites:.*\bbookworm\b' "$f" && sed -n 's/^URIs:[[:space:]]*//p' "$f" | tr ' ' '\n'
 		done
-	} | grep -v -- '-security\|security\.' | grep . | head -1
-)
+	} | grep .
+}
+mirror=$(host_uris | grep -v -- '-security\|security\.' | head -1)
+security=$(host_uris | grep -- '-security\|security\.' | head -1)
 [ -n "$mirror" ] || { echo "check-fresh: no bookworm archive in the host's apt sources" >&2; exit 1; }
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/iommuctl
@@ -82,6 +86,13 @@ for d in proc sys dev dev/pts; do
 	mounted+=("$root/$d")
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The sources a Debian 12 install writes (main, updates, security; the kernel
+# source the VM tier builds, linux-source-6.12, comes from the last two).
+{
+	echo "deb $mirror bookworm main"
+	echo "deb $mirror bookworm-updates main"
+	[ -z "$security" ] || echo "deb $security bookworm-security main"
+} >"$root/etc/apt/sources.list"
 # A clean clone: what is committed, nothing of this work tree.
 git clone --quiet "$top" "$root/root/iommuctl" || exit 1
 chmod 0700 "$root/root"
