@@ -55,7 +55,7 @@ HEADERS      := $(wildcard include/iommufd/*.h)
 IOMMUCTL     ?= $(CURDIR)/build-san/iommuctl
 export IOMMUCTL
 
-.PHONY: all man clean check check-fast check-abi check-unit check-cli check-valgrind check-package check-headers san lint bench \
+.PHONY: all man clean deps check check-fresh check-fast check-abi check-unit check-cli check-valgrind check-package check-headers san lint bench \
         install uninstall
 .DEFAULT_GOAL := all
 
@@ -103,6 +103,11 @@ check-headers:
 		$(CC) -std=c11 -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - || exit 1; \
 	done; echo "headers: $(words $(HEADERS)) compile alone"
 
+# Install what the tests need (tests/deps.txt), as root; otherwise print the
+# apt-get line and stop.  The first step of `make check`; .ci/run reads the same list.
+deps:
+	@tests/deps.sh
+
 check-unit: san
 	@tests/unit/run.sh build-san/tests
 
@@ -118,17 +123,26 @@ check-fast: check-headers check-abi lint check-unit check-cli
 
 # Every read-only command on every fixture host under valgrind (about 2 minutes).
 check-valgrind: all
+	@tests/need.sh valgrind valgrind=valgrind
 	@IOMMUCTL_PLAIN=$(CURDIR)/build/iommuctl tests/valgrind/run.sh
+
+# The README's two commands, verbatim, in a freshly bootstrapped Debian 12
+# (root; the bootstrapped root is cached in ~/.cache/iommuctl).  FRESH_QUICK=1:
+# the first command, make deps and the unit and CLI tiers (what .ci/run runs).
+check-fresh:
+	@tests/fresh/check-fresh.sh $(if $(filter 1,$(FRESH_QUICK)),--quick)
 
 # Build the Debian packages, lintian them, install, use and remove them (root).
 check-package:
 	@tests/package/run.sh
 
-check: check-fast check-valgrind check-vm
+# Every tier, after installing what they need (deps first, whatever -j says).
+check:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory check-fast check-valgrind check-vm
 
 lint:
-	@for tool in cppcheck clang-tidy; do command -v $$tool >/dev/null || \
-		{ echo "lint: $$tool is not installed (apt-get install $$tool)" >&2; exit 1; }; done
+	@tests/need.sh lint cppcheck=cppcheck clang-tidy=clang-tidy
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Iinclude -Ilib \
 		-DIOMMUCTL_VERSION_STRING='"$(VERSION)"' lib cmd tests/unit
@@ -162,15 +176,32 @@ install: all
 	install -m 0644 completions/_iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl
 	install -m 0644 completions/iommuctl.fish $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
 	install -d $(DESTDIR)$(LIBVIRT_HOOKDIR)
-	sed -e 's|@BINDIR@|$(BINDIR)|' cmd/libvirt-hook.sh.in > $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
-	chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
+	@# A hook the iommuctl package installed is its conffile: left to dpkg.
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -S $(LIBVIRT_HOOKDIR)/iommuctl >/dev/null 2>&1; then \
+		echo "install: $(LIBVIRT_HOOKDIR)/iommuctl belongs to a package; left as it is"; \
+	else \
+		sed -e 's|@BINDIR@|$(BINDIR)|' cmd/libvirt-hook.sh.in > $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl && \
+		chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl; \
+	fi
+	@# Without the cache update a program linked with pkg-config cannot start.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+		ldconfig && echo "install: ran ldconfig for $(LIBDIR)"; \
+	else \
+		echo "install: ldconfig not run (DESTDIR set or not root); as root, run ldconfig" \
+			"(or set LD_LIBRARY_PATH=$(LIBDIR))"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommuctl $(DESTDIR)$(LIBDIR)/libiommufd.so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libiommufd.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommuctl $(DESTDIR)$(ZSHCOMPDIR)/_iommuctl $(DESTDIR)$(FISHCOMPDIR)/iommuctl.fish
-	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl
+	@# Never the package's conffile.
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -S $(LIBVIRT_HOOKDIR)/iommuctl >/dev/null 2>&1; then \
+		echo "uninstall: $(LIBVIRT_HOOKDIR)/iommuctl belongs to a package; left as it is"; \
+	else \
+		rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/iommuctl; \
+	fi
 	rm -f $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man7/%) $(MAN_SRCS:man/%.scd=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:

@@ -255,7 +255,8 @@ static void check_enabled(struct doctor *d, struct iommufd_topo *topo)
 		add_check(d, "iommu_enabled", "IOMMU enabled", "pass", obs, NULL);
 	} else {
 		add_check(d, "iommu_enabled", "IOMMU enabled", "fail", "no IOMMU groups in sys/kernel/iommu_groups",
-			  "enable the IOMMU: VT-d/AMD-Vi in firmware, intel_iommu=on on Intel, no iommu=off");
+			  "enable the IOMMU: VT-d/AMD-Vi in firmware, intel_iommu=on on Intel, no iommu=off; "
+			  "or try iommuctl in a guest with an emulated IOMMU: make demo in its source tree");
 	}
 }
 

@@ -254,7 +254,8 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 int no_iommu(void)
 {
 	return fail(EXIT_UNSUPPORTED, "no IOMMU groups: the IOMMU is absent or disabled "
-				      "(enable VT-d/AMD-Vi in firmware, and intel_iommu=on on Intel)");
+				      "(enable VT-d/AMD-Vi in firmware, and intel_iommu=on on Intel; "
+				      "iommuctl doctor checks the host, make demo tries iommuctl in a guest)");
 }
 
 static bool all_digits(const char *s)

@@ -199,7 +199,7 @@ MALFORMED="malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)"
 
 # ---- hosts without an IOMMU ----------------------------------------------------
 
-NO_IOMMU="iommuctl: no IOMMU groups: the IOMMU is absent or disabled (enable VT-d/AMD-Vi in firmware, and intel_iommu=on on Intel)"
+NO_IOMMU="iommuctl: no IOMMU groups: the IOMMU is absent or disabled (enable VT-d/AMD-Vi in firmware, and intel_iommu=on on Intel; iommuctl doctor checks the host, make demo tries iommuctl in a guest)"
 
 @test "no IOMMU (empty directories): list, check, show GROUP exit 7" {
 	HOST=noiommu

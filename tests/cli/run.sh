@@ -12,19 +12,15 @@
 #   TMPDIR       where the trees go when /dev/shm is not usable
 #   KEEP_FIXTURES=1  keep the generated trees and print where they are
 #
-# Exit status: 0 all passed, 1 a test failed, 77 skipped (bats, jq or python3
-# missing; says which), 2 bad use (no binary).
+# Exit status: 0 all passed, 1 a test failed or bats, jq or python3 is missing
+# (says which package), 2 bad use (no binary).
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 top="$(cd "$here/../.." && pwd)"
 
-for tool in bats jq python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "cli: SKIP: $tool is not installed (apt-get install $tool)" >&2
-		exit 77
-	fi
-done
+# A missing tool stops the tier (exit 1) with the package to install.
+"$here/../need.sh" cli bats=bats jq=jq python3=python3 || exit 1
 
 : "${IOMMUCTL:=build/iommuctl}"
 case "$IOMMUCTL" in /*) ;; *) IOMMUCTL="$top/$IOMMUCTL" ;; esac

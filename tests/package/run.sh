@@ -66,5 +66,22 @@ printf '#include <iommufd/topology.h>\nint main(void) { char f[13]; return iommu
 cc "$work/use.c" $(pkg-config --cflags --libs libiommufd) -o "$work/use" >"$work/cc.log" 2>&1 && "$work/use"
 tap $? "a program builds with pkg-config libiommufd and runs against libiommufd0" "$work/cc.log"
 
+# make install beside the package, into /usr/local: ldconfig is run, so a
+# program linked through pkg-config starts; the package's conffile (the hook)
+# is neither overwritten by install nor deleted by uninstall.
+make -C "$src" install PREFIX=/usr/local >"$work/make-install.log" 2>&1 &&
+	grep -q "install: ran ldconfig" "$work/make-install.log" &&
+	grep -q "qemu.d/iommuctl belongs to a package; left as it is" "$work/make-install.log"
+tap $? "make install runs ldconfig and leaves the package's hook alone" "$work/make-install.log"
+
+cc "$work/use.c" $(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --cflags --libs libiommufd) \
+	-o "$work/use-local" >"$work/cc-local.log" 2>&1 && "$work/use-local" &&
+	[ -e /usr/local/lib/libiommufd.so.0 ]
+tap $? "a program built with pkg-config against the make-installed library starts" "$work/cc-local.log"
+
+make -C "$src" uninstall PREFIX=/usr/local >"$work/make-uninstall.log" 2>&1 &&
+	[ ! -e /usr/local/bin/iommuctl ] && [ -x "$hook" ] && ldconfig
+tap $? "make uninstall removes its files and keeps the package's conffile" "$work/make-uninstall.log"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,8 @@ bin=${IOMMUCTL_PLAIN:-$top/build/iommuctl}
 work=$(mktemp -d "${TMPDIR:-/tmp}/iommuctl-vg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# Without valgrind every run below would "pass": stop instead.
+"$top/tests/need.sh" valgrind valgrind=valgrind || exit 1
 [ -x "$bin" ] || { echo "valgrind: $bin is not built (make)" >&2; exit 1; }
 # Without valgrind every run below would "pass" on the exit status of a
 # missing command: stop the tier instead, naming the package.

@@ -36,6 +36,7 @@ check-uapi:
 
 # The guest runs build-san/iommuctl (IOMMUCTL), so build both.
 check-vm: all san $(BUILD)/dma-probe $(BUILD)/vfio-verdict
+	@tests/need.sh vm qemu-system-x86_64=qemu-system-x86 bats=bats jq=jq cpio=cpio
 	@DMA_PROBE=$(CURDIR)/$(BUILD)/dma-probe tests/vm/check-vm.sh $(VM_TOPOLOGIES)
 	@# The launcher must turn a panicking, hung or failing guest into a failure.
 	@bats --tap tests/vm/host/harness.bats

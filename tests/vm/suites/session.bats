@@ -211,6 +211,13 @@ script() {
 	chmod 0666 /dev/iommu "/dev/vfio/devices/${node##*/}"
 	f=$(script "open $EDU" "ioas alloc a" "attach $EDU a" "ioas map a --length 1M")
 	export ASAN_OPTIONS=detect_leaks=0
+	# uid 65534 may not be able to reach the checkout (a tree in /root is
+	# mode 0700): it runs a copy of the binary from a directory it can read.
+	bindir=$(mktemp -d /tmp/rlimit.XXXXXX)
+	chmod 0755 "$bindir"
+	cp "$IOMMUCTL" "$bindir/iommuctl"
+	chmod 0755 "$bindir/iommuctl"
+	IOMMUCTL=$bindir/iommuctl
 	capture setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c 'ulimit -l 64 && exec "$0" run -' "$IOMMUCTL" <"$f"
 	chmod 0600 /dev/iommu "/dev/vfio/devices/${node##*/}"
 	echo "$stderr"
