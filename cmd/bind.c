@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,12 @@ static void persist_path(const char *sysroot, const char *address, char *buf, si
 		 sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "", address);
 }
 
+/* A name that may go into a rule: udev ends a value at a quote, and a comment at a newline. */
+static bool rule_safe(const char *name)
+{
+	return *name && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(name);
+}
+
 static bool persisted(const char *sysroot, const char *address)
 {
 	char path[PATH_MAX];
@@ -95,28 +102,41 @@ static int mkdir_p(const char *dir)
 	return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Write the rule atomically (temporary file, rename); -errno on failure. */
+/*
+ * Write the rule atomically: a temporary file made with O_EXCL | O_NOFOLLOW
+ * (never through a planted link), fchmod 0644 whatever the umask, fsync,
+ * rename.  -errno on failure.
+ */
 static int persist_write(const char *sysroot, const char *address, const char *driver, const char *from)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX], self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	FILE *f;
-	int err = 0;
+	int fd, err = 0;
 
 	if (len <= 0)
 		return -errno;
 	self[len] = '\0';
 	/* udev splits RUN at spaces and ends it at a quote. */
-	if (strpbrk(self, " \t\"'\\"))
+	if (strpbrk(self, " \t\n\"'\\") || !rule_safe(driver))
 		return -EINVAL;
+	if (from && *from && !rule_safe(from))
+		from = "a driver whose name cannot go into a rule";
 	persist_path(sysroot, address, path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
 	if (mkdir_p(dir) != 0)
 		return -errno;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	(void)unlink(tmp); /* left by a crash: O_EXCL would refuse it */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	fprintf(f,
 		"# Written by 'iommuctl bind --persist': at boot, bind %s to %s (it was on %s).\n"
 		"# 'iommuctl unbind %s' removes this file.\n"
@@ -603,6 +623,10 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 	bool vfio_target, driver_missing = false;
 	const char *delay = getenv("IOMMUCTL_TEST_BIND_DELAY_MS");
 
+	if (o->persist && !rule_safe(o->driver))
+		return usage_error(cmd,
+				   "%s: not a driver name for a --persist rule (letters, digits, '_', '.' and '-' only)",
+				   o->driver);
 	status = new_binder(g->sysroot, &b);
 	if (status)
 		return status;

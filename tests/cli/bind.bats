@@ -159,6 +159,30 @@ b() {
 		fail_with "$stderr"
 }
 
+@test "bind --persist: under umask 000 the rule is still 0644, and a link planted at its place is not followed" {
+	local rule=$HOST_DIR/etc/udev/rules.d/99-iommuctl-0000:00:03.0.rules
+	(umask 000 && "$IOMMUCTL" --sysroot "$HOST_DIR" bind --persist 00:03.0)
+	[ "$(stat -c %a "$rule")" = 644 ] || fail_with "mode $(stat -c %a "$rule")"
+	rm "$rule"
+	# A link at the temporary name: O_EXCL | O_NOFOLLOW never writes through it.
+	: >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$rule.tmp"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$rule"
+	b bind --persist 00:03.0
+	assert_status 0
+	[ ! -s "$BATS_TEST_TMPDIR/victim" ] || fail_with "$(cat "$BATS_TEST_TMPDIR/victim")"
+	[ -f "$rule" ] && [ ! -L "$rule" ] && [ ! -e "$rule.tmp" ]
+	rm -r "$HOST_DIR/run" "$HOST_DIR/etc"
+}
+
+@test "bind --persist: a quote in --driver is refused (2), not written into the rule" {
+	b bind --persist --driver 'vfio-pci" RUN+="x' 00:03.0
+	assert_status 2
+	[[ $stderr == *'vfio-pci" RUN+="x: not a driver name for a --persist rule (letters, digits, '"'_', '.' and '-'"' only)'* ]] ||
+		fail_with "$stderr"
+	[ ! -e "$HOST_DIR/etc" ]
+}
+
 @test "bind --persist --dry-run writes no rule" {
 	b bind -n --persist 00:03.0
 	assert_status 0
