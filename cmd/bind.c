@@ -851,6 +851,24 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 				    strerror(-err));
 		(void)iommufd_binder_state(b, e[i].address, drv, ovr);
 		row = restore_row(&e[i], drv);
+		/*
+		 * The boot-time rule goes first: a crash after it leaves the
+		 * journal entry, which restore finishes; never a rule whose
+		 * entry is gone, which would bind the device again at boot.
+		 */
+		if (persisted(sysroot, e[i].address)) {
+			int rerr = persist_remove(sysroot, e[i].address);
+
+			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(rerr == 0));
+			if (rerr) {
+				iommufd_binder_unlock(fd);
+				set_result(row, "failed");
+				status = fail(errno_status(rerr), "%s: cannot remove its udev rule: %s; it stays on %s",
+					      e[i].address, strerror(-rerr), drv[0] ? drv : "no driver");
+				json_object_array_add(devs, row);
+				continue;
+			}
+		}
 		err = iommufd_binder_restore(b, e[i].address);
 		iommufd_binder_unlock(fd);
 		if (err == -ENOENT) {
@@ -864,15 +882,6 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 				      e[i].original_driver[0] ? e[i].original_driver : "no driver", errno_text(err));
 		} else {
 			set_result(row, "restored");
-		}
-		/* A device given back no longer wants its boot-time rule. */
-		if (err != -EIO && err != -ETIMEDOUT && persisted(sysroot, e[i].address)) {
-			int rerr = persist_remove(sysroot, e[i].address);
-
-			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(rerr == 0));
-			if (rerr)
-				status = fail(errno_status(rerr), "%s: cannot remove its udev rule: %s", e[i].address,
-					      strerror(-rerr));
 		}
 		json_object_array_add(devs, row);
 	}
@@ -990,6 +999,68 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 	return status;
 }
 
+/*
+ * restore --all: a rule whose journal entry is gone (a crash in an older
+ * unbind, or a bind --persist of a device already bound) would bind its
+ * device again at the next boot; remove it and say so.  The worst status.
+ */
+static int sweep_rules(const char *sysroot, struct iommufd_binder *b, json_object *devs)
+{
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int status = EXIT_OK;
+
+	persist_path(sysroot, "", dir, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	dp = opendir(dir);
+	if (!dp)
+		return EXIT_OK; /* no rules directory: no rules */
+	while ((d = readdir(dp))) {
+		static const char prefix[] = "99-iommuctl-", suffix[] = ".rules";
+		size_t len = strlen(d->d_name), alen;
+		struct iommufd_journal_entry e;
+		char addr[32];
+		json_object *row;
+		int err;
+
+		if (len <= strlen(prefix) + strlen(suffix) || strncmp(d->d_name, prefix, strlen(prefix)) != 0 ||
+		    strcmp(d->d_name + len - strlen(suffix), suffix) != 0)
+			continue;
+		alen = len - strlen(prefix) - strlen(suffix);
+		if (alen >= sizeof(addr))
+			continue;
+		memcpy(addr, d->d_name + strlen(prefix), alen);
+		addr[alen] = '\0';
+		if (strspn(addr, "0123456789abcdef:.") != alen || iommufd_binder_journal(b, addr, &e) != -ENOENT)
+			continue;
+		err = persist_remove(sysroot, addr);
+		row = json_object_new_object();
+		json_object_object_add(row, "address", json_object_new_string(addr));
+		json_object_object_add(row, "iommu_group", NULL);
+		json_object_object_add(row, "from_driver", NULL);
+		json_object_object_add(row, "driver", NULL);
+		json_object_object_add(row, "driver_override", NULL);
+		set_result(row, err ? "failed" : "unpersisted");
+		json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(err == 0));
+		json_object_array_add(devs, row);
+		if (err) {
+			int st = fail(errno_status(err), "%s: cannot remove its udev rule, which has no journal entry: %s",
+				      addr, strerror(-err));
+
+			if (st > status)
+				status = st;
+		} else {
+			fprintf(stderr,
+				"iommuctl: %s: removed its udev rule, which had no journal entry; the device stays where it "
+				"is until the next boot\n",
+				addr);
+		}
+	}
+	closedir(dp);
+	return status;
+}
+
 int restore_owned(struct global_opts *g, const char *owner, json_object **result)
 {
 	struct iommufd_journal_entry *e;
@@ -1016,6 +1087,12 @@ int restore_owned(struct global_opts *g, const char *owner, json_object **result
 	json_object_object_add(*result, "devices", devs);
 	status = restore_entries(g->sysroot, b, e, mine, devs);
 	free(e);
+	if (!owner) {
+		int swept = sweep_rules(g->sysroot, b, devs);
+
+		if (swept > status)
+			status = swept;
+	}
 	iommufd_binder_free(b);
 	return status;
 }

@@ -183,6 +183,39 @@ b() {
 	[ ! -e "$HOST_DIR/etc" ]
 }
 
+@test "unbind --persist: the rule goes before the journal entry, so a give-back that fails keeps the entry and drops the rule (8)" {
+	local rules=$HOST_DIR/etc/udev/rules.d
+	mkdir -p "$HOST_DIR/run/iommuctl/devices" "$rules"
+	printf 'address=0000:00:03.0\noriginal_driver=\noriginal_driver_override=\ndriver=vfio-pci\ntime=0\npid=7\ngroup=3\n' \
+		>"$HOST_DIR/run/iommuctl/devices/0000:00:03.0"
+	echo '# rule' >"$rules/99-iommuctl-0000:00:03.0.rules"
+	# A fixture tree is not sysfs: the device never leaves vfio-pci, so the give-back fails
+	# (--force: the fixture has a process holding it).
+	IOMMUCTL_BIND_TIMEOUT_MS=50 run --separate-stderr "$IOMMUCTL" --sysroot "$HOST_DIR" unbind --force -j 00:03.0
+	local kept=no dropped=no
+	[ -e "$HOST_DIR/run/iommuctl/devices/0000:00:03.0" ] && kept=yes
+	[ ! -e "$rules/99-iommuctl-0000:00:03.0.rules" ] && dropped=yes
+	rm -r "$HOST_DIR/run" "$HOST_DIR/etc"
+	assert_status 8
+	[ "$kept $dropped" = "yes yes" ] || fail_with "entry kept: $kept, rule dropped: $dropped"
+	jq -e '.devices[0] | .result == "failed" and .persist_rule_removed' <<<"$output"
+}
+
+@test "restore --all: a rule with no journal entry is removed and reported (unpersisted)" {
+	local rules=$HOST_DIR/etc/udev/rules.d
+	mkdir -p "$rules"
+	echo '# rule' >"$rules/99-iommuctl-0000:00:03.0.rules"
+	echo '# not ours' >"$rules/70-other.rules"
+	b restore --all -j
+	assert_status 0
+	[ ! -e "$rules/99-iommuctl-0000:00:03.0.rules" ] && [ -e "$rules/70-other.rules" ]
+	rm -rf "$HOST_DIR/run" "$HOST_DIR/etc"
+	[ "$stderr" = "iommuctl: 0000:00:03.0: removed its udev rule, which had no journal entry; the device stays where it is until the next boot" ] ||
+		fail_with "$stderr"
+	jq -e '.devices == [{"address": "0000:00:03.0", "iommu_group": null, "from_driver": null, "driver": null,
+		"driver_override": null, "result": "unpersisted", "persist_rule_removed": true}]' <<<"$output"
+}
+
 @test "bind --persist --dry-run writes no rule" {
 	b bind -n --persist 00:03.0
 	assert_status 0
