@@ -243,6 +243,9 @@ json_object *json_device_journal(const struct iommufd_pci_dev *dev)
 			/* An unreadable journal shows as none here; unbind and restore report it. */
 			if (iommufd_binder_journal_list(b, &model_journal.entries, &model_journal.count) != 0)
 				model_journal.count = 0;
+			for (size_t i = 0; iommufd_binder_journal_skipped(b, i); i++)
+				fprintf(stderr, "iommuctl: warning: %s/devices/%s: not a journal entry, skipped\n",
+					iommufd_binder_journal_dir(b), iommufd_binder_journal_skipped(b, i));
 			iommufd_binder_free(b);
 		}
 	}
@@ -1087,6 +1090,16 @@ int restore_owned(struct global_opts *g, const char *owner, json_object **result
 	json_object_object_add(*result, "devices", devs);
 	status = restore_entries(g->sysroot, b, e, mine, devs);
 	free(e);
+	/* Whose device a file that does not parse was is unknown: named, left for the operator. */
+	for (size_t i = 0; iommufd_binder_journal_skipped(b, i); i++) {
+		int st = fail(EXIT_FAILURE_IO,
+			      "%s/devices/%s: not a journal entry (not a small regular file, or unparsable), skipped; "
+			      "the other devices were restored",
+			      iommufd_binder_journal_dir(b), iommufd_binder_journal_skipped(b, i));
+
+		if (status == EXIT_OK)
+			status = st;
+	}
 	if (!owner) {
 		int swept = sweep_rules(g->sysroot, b, devs);
 

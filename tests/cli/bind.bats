@@ -216,6 +216,47 @@ b() {
 		"driver_override": null, "result": "unpersisted", "persist_rule_removed": true}]' <<<"$output"
 }
 
+@test "restore --all: files that are not entries (empty, README, x~) are named and skipped, the rest restored (8); list shows the rest" {
+	local j=$HOST_DIR/run/iommuctl/devices
+	mkdir -p "$j"
+	# 00:03.0 is on vfio-pci, and its entry says it was: giving it back changes nothing and succeeds.
+	printf 'address=0000:00:03.0\noriginal_driver=vfio-pci\noriginal_driver_override=\ndriver=vfio-pci\ntime=0\npid=7\ngroup=3\n' >"$j/0000:00:03.0"
+	: >"$j/0000:00:04.0"
+	echo 'notes' >"$j/README"
+	cp "$j/0000:00:03.0" "$j/x~"
+	run --separate-stderr "$IOMMUCTL" --sysroot "$HOST_DIR" list -j
+	assert_status 0
+	[[ $stderr == *"iommuctl: warning: $HOST_DIR/run/iommuctl/devices/README: not a journal entry, skipped"* ]] || fail_with "$stderr"
+	jq -e '[.. | objects | select(.address? == "0000:00:03.0") | .journal | objects] | length > 0' <<<"$output" ||
+		fail_with "$output"
+	b restore --all -j
+	local left
+	left=$(cd "$j" && ls -A | sort | tr '\n' ' ')
+	rm -r "$HOST_DIR/run"
+	assert_status 8
+	for f in 0000:00:04.0 README 'x~'; do
+		[[ $stderr == *"iommuctl: $HOST_DIR/run/iommuctl/devices/$f: not a journal entry (not a small regular file, or unparsable), skipped; the other devices were restored"* ]] ||
+			fail_with "$f: $stderr"
+	done
+	[ "$left" = "0000:00:04.0 README x~ " ] || fail_with "left: $left"
+	jq -e '.devices | length == 1 and .[0].address == "0000:00:03.0" and .[0].result == "restored"' <<<"$output"
+}
+
+@test "restore --all, list: a FIFO in the journal is skipped, not waited on" {
+	local j=$HOST_DIR/run/iommuctl/devices
+	mkdir -p "$j"
+	mkfifo "$j/0000:00:05.0"
+	run --separate-stderr timeout 10 "$IOMMUCTL" --sysroot "$HOST_DIR" list
+	local list_status=$status list_err=$stderr
+	run --separate-stderr timeout 10 "$IOMMUCTL" --sysroot "$HOST_DIR" restore --all
+	rm -r "$HOST_DIR/run"
+	[ "$list_status" = 0 ] || fail_with "list: $list_status $list_err"
+	[[ $list_err == *"devices/0000:00:05.0: not a journal entry, skipped"* ]] || fail_with "$list_err"
+	assert_status 8
+	[[ $stderr == *"devices/0000:00:05.0: not a journal entry (not a small regular file, or unparsable), skipped"* ]] ||
+		fail_with "$stderr"
+}
+
 @test "bind --persist --dry-run writes no rule" {
 	b bind -n --persist 00:03.0
 	assert_status 0
