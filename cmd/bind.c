@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,12 @@ static void persist_path(const char *sysroot, const char *address, char *buf, si
 		 sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "", address);
 }
 
+/* A name that may go into a rule: udev ends a value at a quote, and a comment at a newline. */
+static bool rule_safe(const char *name)
+{
+	return *name && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(name);
+}
+
 static bool persisted(const char *sysroot, const char *address)
 {
 	char path[PATH_MAX];
@@ -95,28 +102,41 @@ static int mkdir_p(const char *dir)
 	return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Write the rule atomically (temporary file, rename); -errno on failure. */
+/*
+ * Write the rule atomically: a temporary file made with O_EXCL | O_NOFOLLOW
+ * (never through a planted link), fchmod 0644 whatever the umask, fsync,
+ * rename.  -errno on failure.
+ */
 static int persist_write(const char *sysroot, const char *address, const char *driver, const char *from)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX], self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	FILE *f;
-	int err = 0;
+	int fd, err = 0;
 
 	if (len <= 0)
 		return -errno;
 	self[len] = '\0';
 	/* udev splits RUN at spaces and ends it at a quote. */
-	if (strpbrk(self, " \t\"'\\"))
+	if (strpbrk(self, " \t\n\"'\\") || !rule_safe(driver))
 		return -EINVAL;
+	if (from && *from && !rule_safe(from))
+		from = "a driver whose name cannot go into a rule";
 	persist_path(sysroot, address, path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
 	if (mkdir_p(dir) != 0)
 		return -errno;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	(void)unlink(tmp); /* left by a crash: O_EXCL would refuse it */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	fprintf(f,
 		"# Written by 'iommuctl bind --persist': at boot, bind %s to %s (it was on %s).\n"
 		"# 'iommuctl unbind %s' removes this file.\n"
@@ -223,6 +243,9 @@ json_object *json_device_journal(const struct iommufd_pci_dev *dev)
 			/* An unreadable journal shows as none here; unbind and restore report it. */
 			if (iommufd_binder_journal_list(b, &model_journal.entries, &model_journal.count) != 0)
 				model_journal.count = 0;
+			for (size_t i = 0; iommufd_binder_journal_skipped(b, i); i++)
+				fprintf(stderr, "iommuctl: warning: %s/devices/%s: not a journal entry, skipped\n",
+					iommufd_binder_journal_dir(b), iommufd_binder_journal_skipped(b, i));
 			iommufd_binder_free(b);
 		}
 	}
@@ -665,6 +688,10 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 	bool vfio_target, driver_missing = false;
 	const char *delay = getenv("IOMMUCTL_TEST_BIND_DELAY_MS");
 
+	if (o->persist && !rule_safe(o->driver))
+		return usage_error(cmd,
+				   "%s: not a driver name for a --persist rule (letters, digits, '_', '.' and '-' only)",
+				   o->driver);
 	status = new_binder(g->sysroot, &b);
 	if (status)
 		return status;
@@ -890,6 +917,24 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 				    strerror(-err));
 		(void)iommufd_binder_state(b, e[i].address, drv, ovr);
 		row = restore_row(&e[i], drv);
+		/*
+		 * The boot-time rule goes first: a crash after it leaves the
+		 * journal entry, which restore finishes; never a rule whose
+		 * entry is gone, which would bind the device again at boot.
+		 */
+		if (persisted(sysroot, e[i].address)) {
+			int rerr = persist_remove(sysroot, e[i].address);
+
+			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(rerr == 0));
+			if (rerr) {
+				iommufd_binder_unlock(fd);
+				set_result(row, "failed");
+				status = fail(errno_status(rerr), "%s: cannot remove its udev rule: %s; it stays on %s",
+					      e[i].address, strerror(-rerr), drv[0] ? drv : "no driver");
+				json_object_array_add(devs, row);
+				continue;
+			}
+		}
 		err = iommufd_binder_restore(b, e[i].address);
 		iommufd_binder_unlock(fd);
 		if (err == -ENOENT) {
@@ -906,15 +951,6 @@ static int restore_entries(const char *sysroot, struct iommufd_binder *b, struct
 				      failure_text(sysroot, b, e[i].address, e[i].original_driver, err, why, sizeof(why)));
 		} else {
 			set_result(row, "restored");
-		}
-		/* A device given back no longer wants its boot-time rule. */
-		if (err != -EIO && err != -ETIMEDOUT && persisted(sysroot, e[i].address)) {
-			int rerr = persist_remove(sysroot, e[i].address);
-
-			json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(rerr == 0));
-			if (rerr)
-				status = fail(errno_status(rerr), "%s: cannot remove its udev rule: %s", e[i].address,
-					      strerror(-rerr));
 		}
 		json_object_array_add(devs, row);
 	}
@@ -1032,6 +1068,68 @@ int cmd_unbind(const struct command *cmd, struct global_opts *g, int argc, char 
 	return status;
 }
 
+/*
+ * restore --all: a rule whose journal entry is gone (a crash in an older
+ * unbind, or a bind --persist of a device already bound) would bind its
+ * device again at the next boot; remove it and say so.  The worst status.
+ */
+static int sweep_rules(const char *sysroot, struct iommufd_binder *b, json_object *devs)
+{
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int status = EXIT_OK;
+
+	persist_path(sysroot, "", dir, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	dp = opendir(dir);
+	if (!dp)
+		return EXIT_OK; /* no rules directory: no rules */
+	while ((d = readdir(dp))) {
+		static const char prefix[] = "99-iommuctl-", suffix[] = ".rules";
+		size_t len = strlen(d->d_name), alen;
+		struct iommufd_journal_entry e;
+		char addr[32];
+		json_object *row;
+		int err;
+
+		if (len <= strlen(prefix) + strlen(suffix) || strncmp(d->d_name, prefix, strlen(prefix)) != 0 ||
+		    strcmp(d->d_name + len - strlen(suffix), suffix) != 0)
+			continue;
+		alen = len - strlen(prefix) - strlen(suffix);
+		if (alen >= sizeof(addr))
+			continue;
+		memcpy(addr, d->d_name + strlen(prefix), alen);
+		addr[alen] = '\0';
+		if (strspn(addr, "0123456789abcdef:.") != alen || iommufd_binder_journal(b, addr, &e) != -ENOENT)
+			continue;
+		err = persist_remove(sysroot, addr);
+		row = json_object_new_object();
+		json_object_object_add(row, "address", json_object_new_string(addr));
+		json_object_object_add(row, "iommu_group", NULL);
+		json_object_object_add(row, "from_driver", NULL);
+		json_object_object_add(row, "driver", NULL);
+		json_object_object_add(row, "driver_override", NULL);
+		set_result(row, err ? "failed" : "unpersisted");
+		json_object_object_add(row, "persist_rule_removed", json_object_new_boolean(err == 0));
+		json_object_array_add(devs, row);
+		if (err) {
+			int st = fail(errno_status(err), "%s: cannot remove its udev rule, which has no journal entry: %s",
+				      addr, strerror(-err));
+
+			if (st > status)
+				status = st;
+		} else {
+			fprintf(stderr,
+				"iommuctl: %s: removed its udev rule, which had no journal entry; the device stays where it "
+				"is until the next boot\n",
+				addr);
+		}
+	}
+	closedir(dp);
+	return status;
+}
+
 int restore_owned(struct global_opts *g, const char *owner, json_object **result)
 {
 	struct iommufd_journal_entry *e;
@@ -1058,6 +1156,22 @@ int restore_owned(struct global_opts *g, const char *owner, json_object **result
 	json_object_object_add(*result, "devices", devs);
 	status = restore_entries(g->sysroot, b, e, mine, devs);
 	free(e);
+	/* Whose device a file that does not parse was is unknown: named, left for the operator. */
+	for (size_t i = 0; iommufd_binder_journal_skipped(b, i); i++) {
+		int st = fail(EXIT_FAILURE_IO,
+			      "%s/devices/%s: not a journal entry (not a small regular file, or unparsable), skipped; "
+			      "the other devices were restored",
+			      iommufd_binder_journal_dir(b), iommufd_binder_journal_skipped(b, i));
+
+		if (status == EXIT_OK)
+			status = st;
+	}
+	if (!owner) {
+		int swept = sweep_rules(g->sysroot, b, devs);
+
+		if (swept > status)
+			status = swept;
+	}
 	iommufd_binder_free(b);
 	return status;
 }

@@ -28,6 +28,8 @@ struct iommufd_binder {
 	char owner[64];
 	unsigned int timeout_ms;
 	const char *wait_method;
+	char skipped[16][256]; /* files of the last journal list that are not entries */
+	size_t nskipped;
 };
 
 /* ---- small file helpers ---- */
@@ -330,22 +332,30 @@ IOMMUFD_EXPORT int iommufd_binder_journal(struct iommufd_binder *b, const char *
 					  struct iommufd_journal_entry *entry)
 {
 	char path[PATH_MAX + 64], text[1024];
+	struct stat st;
 	int fd, err;
 	ssize_t n;
 
 	if (!valid_name(address, 16))
 		return -EINVAL;
 	entry_path(b, address, path, sizeof(path), false);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Only a small regular file: a FIFO must not block, a link not lead elsewhere. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT ? -ENOENT : -EIO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(text)) {
+		close(fd);
+		return -EIO;
+	}
 	n = read(fd, text, sizeof(text) - 1);
 	err = n < 0 ? -errno : 0;
 	close(fd);
 	if (err)
 		return err;
 	text[n] = '\0';
-	return parse_entry(text, entry) ? -EIO : 0;
+	if (parse_entry(text, entry) || strcmp(entry->address, address) != 0)
+		return -EIO;
+	return 0;
 }
 
 /* Write the entry to a temporary file, fsync it, rename it into place, fsync the directory. */
@@ -403,6 +413,11 @@ static int journal_remove(struct iommufd_binder *b, const char *address)
 	return 0;
 }
 
+IOMMUFD_EXPORT const char *iommufd_binder_journal_skipped(const struct iommufd_binder *b, size_t i)
+{
+	return i < b->nskipped ? b->skipped[i] : NULL;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	return strcmp(((const struct iommufd_journal_entry *)a)->address,
@@ -421,6 +436,7 @@ IOMMUFD_EXPORT int iommufd_binder_journal_list(struct iommufd_binder *b, struct 
 
 	*entries = NULL;
 	*count = 0;
+	b->nskipped = 0;
 	snprintf(dir, sizeof(dir), "%s/devices", b->journal);
 	dp = opendir(dir);
 	if (!dp)
@@ -445,14 +461,19 @@ IOMMUFD_EXPORT int iommufd_binder_journal_list(struct iommufd_binder *b, struct 
 			err = 0; /* removed meanwhile */
 			continue;
 		}
-		if (err)
-			break;
+		if (err) {
+			/* Not an entry (empty, a README, an editor's backup, a FIFO): named, skipped. */
+			if (b->nskipped < sizeof(b->skipped) / sizeof(b->skipped[0]))
+				snprintf(b->skipped[b->nskipped++], sizeof(b->skipped[0]), "%s", d->d_name);
+			err = 0;
+			continue;
+		}
 		n++;
 	}
 	closedir(dp);
 	if (err) {
 		free(arr);
-		return err == -ENOMEM ? err : -EIO;
+		return err;
 	}
 	if (n)
 		qsort(arr, n, sizeof(*arr), cmp_entry);

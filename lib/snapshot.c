@@ -91,8 +91,12 @@ static int resolve_link(const char *link, const char *target, char *out, size_t 
 	return n ? 0 : -EXDEV;
 }
 
-/* Add every directory, link and file that reading @path went through. */
-static int expand_path(struct entries *e, int rootfd, const char *path)
+/*
+ * Add every directory, link and file that reading @path went through.
+ * @links counts the links followed so far: past 40 (the kernel's limit) the
+ * chain is a loop, and the last link is enough.
+ */
+static int expand_path(struct entries *e, int rootfd, const char *path, int links)
 {
 	char rest[4096], cur[4096] = "";
 	char *save = NULL;
@@ -120,11 +124,11 @@ static int expand_path(struct entries *e, int rootfd, const char *path)
 			err = add_entry(e, ENTRY_LINK, cand, target);
 			if (err)
 				return err;
-			if (resolve_link(cand, target, cur, sizeof(cur)) != 0)
-				return 0; /* absolute (proc fd links) or outside: the link is enough */
+			if (++links > 40 || resolve_link(cand, target, cur, sizeof(cur)) != 0)
+				return 0; /* a loop, absolute (proc fd links) or outside: the link is enough */
 			if (last) {
 				/* Keep the link's target directory so the link is not dangling. */
-				return expand_path(e, rootfd, cur);
+				return expand_path(e, rootfd, cur, links);
 			}
 			continue;
 		}
@@ -290,7 +294,7 @@ int recorder_write_tar(struct recorder *rec, struct sysfs *fs, int fd)
 
 	for (size_t i = 0; i < rec->paths.cap && !err; i++)
 		if (rec->paths.slots[i])
-			err = expand_path(&e, fs->rootfd, rec->paths.slots[i]);
+			err = expand_path(&e, fs->rootfd, rec->paths.slots[i], 0);
 	if (!err && e.list.count > 1)
 		qsort(e.list.items, e.list.count, sizeof(void *), cmp_entries);
 	for (size_t i = 0; i < e.list.count && !err; i++) {

@@ -143,15 +143,31 @@ int iommufd_binder_bind(struct iommufd_binder *b, const char *address, const cha
  */
 int iommufd_binder_restore(struct iommufd_binder *b, const char *address);
 
-/** iommufd_binder_journal() - the entry of @address; -ENOENT when there is none. */
+/**
+ * iommufd_binder_journal() - the entry of @address; -ENOENT when there is none.
+ * Only a regular file under 1 KiB is read, without following a link or
+ * blocking; anything else, or an entry that does not parse or names another
+ * address, is -EIO.
+ */
 int iommufd_binder_journal(struct iommufd_binder *b, const char *address, struct iommufd_journal_entry *entry);
 
 /**
  * iommufd_binder_journal_list() - every entry, sorted by address.
  * @entries: receives a malloc'd array (free() it), NULL when empty.
- * Return: 0 (an absent journal is empty), -ENOMEM, -EIO for an unreadable entry.
+ * A file of the journal directory that is not an entry (not a small regular
+ * file, unparsable, or naming another address) is skipped, and named by
+ * iommufd_binder_journal_skipped() until the next list.
+ * Return: 0 (an absent journal is empty), -ENOMEM, or -errno reading the directory.
  */
 int iommufd_binder_journal_list(struct iommufd_binder *b, struct iommufd_journal_entry **entries, size_t *count);
+
+/**
+ * iommufd_binder_journal_skipped() - the @i-th file the last
+ * iommufd_binder_journal_list() skipped (its name in the devices directory;
+ * at most 16 are kept).
+ * Return: the name, or NULL past the last one.
+ */
+const char *iommufd_binder_journal_skipped(const struct iommufd_binder *b, size_t i);
 
 /* ---- in-use detection ---- */
 

@@ -159,6 +159,104 @@ b() {
 		fail_with "$stderr"
 }
 
+@test "bind --persist: under umask 000 the rule is still 0644, and a link planted at its place is not followed" {
+	local rule=$HOST_DIR/etc/udev/rules.d/99-iommuctl-0000:00:03.0.rules
+	(umask 000 && "$IOMMUCTL" --sysroot "$HOST_DIR" bind --persist 00:03.0)
+	[ "$(stat -c %a "$rule")" = 644 ] || fail_with "mode $(stat -c %a "$rule")"
+	rm "$rule"
+	# A link at the temporary name: O_EXCL | O_NOFOLLOW never writes through it.
+	: >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$rule.tmp"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$rule"
+	b bind --persist 00:03.0
+	assert_status 0
+	[ ! -s "$BATS_TEST_TMPDIR/victim" ] || fail_with "$(cat "$BATS_TEST_TMPDIR/victim")"
+	[ -f "$rule" ] && [ ! -L "$rule" ] && [ ! -e "$rule.tmp" ]
+	rm -r "$HOST_DIR/run" "$HOST_DIR/etc"
+}
+
+@test "bind --persist: a quote in --driver is refused (2), not written into the rule" {
+	b bind --persist --driver 'vfio-pci" RUN+="x' 00:03.0
+	assert_status 2
+	[[ $stderr == *'vfio-pci" RUN+="x: not a driver name for a --persist rule (letters, digits, '"'_', '.' and '-'"' only)'* ]] ||
+		fail_with "$stderr"
+	[ ! -e "$HOST_DIR/etc" ]
+}
+
+@test "unbind --persist: the rule goes before the journal entry, so a give-back that fails keeps the entry and drops the rule (8)" {
+	local rules=$HOST_DIR/etc/udev/rules.d
+	mkdir -p "$HOST_DIR/run/iommuctl/devices" "$rules"
+	printf 'address=0000:00:03.0\noriginal_driver=\noriginal_driver_override=\ndriver=vfio-pci\ntime=0\npid=7\ngroup=3\n' \
+		>"$HOST_DIR/run/iommuctl/devices/0000:00:03.0"
+	echo '# rule' >"$rules/99-iommuctl-0000:00:03.0.rules"
+	# A fixture tree is not sysfs: the device never leaves vfio-pci, so the give-back fails
+	# (--force: the fixture has a process holding it).
+	IOMMUCTL_BIND_TIMEOUT_MS=50 run --separate-stderr "$IOMMUCTL" --sysroot "$HOST_DIR" unbind --force -j 00:03.0
+	local kept=no dropped=no
+	[ -e "$HOST_DIR/run/iommuctl/devices/0000:00:03.0" ] && kept=yes
+	[ ! -e "$rules/99-iommuctl-0000:00:03.0.rules" ] && dropped=yes
+	rm -r "$HOST_DIR/run" "$HOST_DIR/etc"
+	assert_status 8
+	[ "$kept $dropped" = "yes yes" ] || fail_with "entry kept: $kept, rule dropped: $dropped"
+	jq -e '.devices[0] | .result == "failed" and .persist_rule_removed' <<<"$output"
+}
+
+@test "restore --all: a rule with no journal entry is removed and reported (unpersisted)" {
+	local rules=$HOST_DIR/etc/udev/rules.d
+	mkdir -p "$rules"
+	echo '# rule' >"$rules/99-iommuctl-0000:00:03.0.rules"
+	echo '# not ours' >"$rules/70-other.rules"
+	b restore --all -j
+	assert_status 0
+	[ ! -e "$rules/99-iommuctl-0000:00:03.0.rules" ] && [ -e "$rules/70-other.rules" ]
+	rm -rf "$HOST_DIR/run" "$HOST_DIR/etc"
+	[ "$stderr" = "iommuctl: 0000:00:03.0: removed its udev rule, which had no journal entry; the device stays where it is until the next boot" ] ||
+		fail_with "$stderr"
+	jq -e '.devices == [{"address": "0000:00:03.0", "iommu_group": null, "from_driver": null, "driver": null,
+		"driver_override": null, "result": "unpersisted", "persist_rule_removed": true}]' <<<"$output"
+}
+
+@test "restore --all: files that are not entries (empty, README, x~) are named and skipped, the rest restored (8); list shows the rest" {
+	local j=$HOST_DIR/run/iommuctl/devices
+	mkdir -p "$j"
+	# 00:03.0 is on vfio-pci, and its entry says it was: giving it back changes nothing and succeeds.
+	printf 'address=0000:00:03.0\noriginal_driver=vfio-pci\noriginal_driver_override=\ndriver=vfio-pci\ntime=0\npid=7\ngroup=3\n' >"$j/0000:00:03.0"
+	: >"$j/0000:00:04.0"
+	echo 'notes' >"$j/README"
+	cp "$j/0000:00:03.0" "$j/x~"
+	run --separate-stderr "$IOMMUCTL" --sysroot "$HOST_DIR" list -j
+	assert_status 0
+	[[ $stderr == *"iommuctl: warning: $HOST_DIR/run/iommuctl/devices/README: not a journal entry, skipped"* ]] || fail_with "$stderr"
+	jq -e '[.. | objects | select(.address? == "0000:00:03.0") | .journal | objects] | length > 0' <<<"$output" ||
+		fail_with "$output"
+	b restore --all -j
+	local left
+	left=$(cd "$j" && ls -A | sort | tr '\n' ' ')
+	rm -r "$HOST_DIR/run"
+	assert_status 8
+	for f in 0000:00:04.0 README 'x~'; do
+		[[ $stderr == *"iommuctl: $HOST_DIR/run/iommuctl/devices/$f: not a journal entry (not a small regular file, or unparsable), skipped; the other devices were restored"* ]] ||
+			fail_with "$f: $stderr"
+	done
+	[ "$left" = "0000:00:04.0 README x~ " ] || fail_with "left: $left"
+	jq -e '.devices | length == 1 and .[0].address == "0000:00:03.0" and .[0].result == "restored"' <<<"$output"
+}
+
+@test "restore --all, list: a FIFO in the journal is skipped, not waited on" {
+	local j=$HOST_DIR/run/iommuctl/devices
+	mkdir -p "$j"
+	mkfifo "$j/0000:00:05.0"
+	run --separate-stderr timeout 10 "$IOMMUCTL" --sysroot "$HOST_DIR" list
+	local list_status=$status list_err=$stderr
+	run --separate-stderr timeout 10 "$IOMMUCTL" --sysroot "$HOST_DIR" restore --all
+	rm -r "$HOST_DIR/run"
+	[ "$list_status" = 0 ] || fail_with "list: $list_status $list_err"
+	[[ $list_err == *"devices/0000:00:05.0: not a journal entry, skipped"* ]] || fail_with "$list_err"
+	assert_status 8
+	[[ $stderr == *"devices/0000:00:05.0: not a journal entry (not a small regular file, or unparsable), skipped"* ]] ||
+		fail_with "$stderr"
+}
+
 @test "bind --persist --dry-run writes no rule" {
 	b bind -n --persist 00:03.0
 	assert_status 0

@@ -107,3 +107,16 @@ roundtrip() {
 	assert_status 8
 	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
 }
+
+@test "snapshot: a link that points at itself is kept as a link, with no stack overflow and no .tmp left (0)" {
+	local tree=$BATS_TEST_TMPDIR/loop
+	cp -a "$(sysroot qemu-q35)" "$tree"
+	rm "$tree/sys/devices/pci0000:00/0000:00:03.0/driver"
+	ln -s driver "$tree/sys/devices/pci0000:00/0000:00:03.0/driver"
+	mkdir "$BATS_TEST_TMPDIR/out"
+	run --separate-stderr "$IOMMUCTL" --sysroot "$tree" snapshot "$BATS_TEST_TMPDIR/out/s.tar"
+	assert_status 0
+	[ "$(ls -A "$BATS_TEST_TMPDIR/out")" = s.tar ] || fail_with "left: $(ls -A "$BATS_TEST_TMPDIR/out")"
+	tar -tvf "$BATS_TEST_TMPDIR/out/s.tar" | grep -q ' sys/devices/pci0000:00/0000:00:03.0/driver -> driver$' ||
+		fail_with "$(tar -tvf "$BATS_TEST_TMPDIR/out/s.tar" | grep 03.0/driver)"
+}

@@ -63,6 +63,42 @@ int main(void)
 	      "the list has the entry");
 	free(list);
 
+	{
+		static const char *const bad[] = { "0000:00:04.0", "README", "fifo", "link", "other" };
+		char p2[PATH_MAX + 32];
+		size_t skipped = 0;
+		FILE *f;
+
+		snprintf(p2, sizeof(p2), "%s/devices/0000:00:04.0", dir);
+		fclose(fopen(p2, "w")); /* empty */
+		snprintf(p2, sizeof(p2), "%s/devices/README", dir);
+		f = fopen(p2, "w");
+		fputs("notes\n", f);
+		fclose(f);
+		snprintf(p2, sizeof(p2), "%s/devices/fifo", dir);
+		CHECK(mkfifo(p2, 0600) == 0, "a FIFO made in the journal");
+		snprintf(p2, sizeof(p2), "%s/devices/link", dir);
+		CHECK(symlink("0000:00:03.0", p2) == 0, "a link made in the journal");
+		snprintf(p2, sizeof(p2), "%s/devices/other", dir);
+		f = fopen(p2, "w");
+		fputs("address=0000:00:03.0\ndriver=vfio-pci\n", f); /* names another address */
+		fclose(f);
+		CHECK(iommufd_binder_journal(b, "fifo", &e) == -EIO, "a FIFO is not read (nor waited on)");
+		CHECK(iommufd_binder_journal(b, "link", &e) == -EIO, "a link is not followed");
+		CHECK(iommufd_binder_journal(b, "other", &e) == -EIO, "an entry naming another address is refused");
+		CHECK(iommufd_binder_journal_list(b, &list, &n) == 0 && n == 1 &&
+			      strcmp(list[0].address, "0000:00:03.0") == 0,
+		      "the list keeps the good entry and skips the rest");
+		free(list);
+		while (iommufd_binder_journal_skipped(b, skipped))
+			skipped++;
+		CHECK(skipped == 5, "every bad file is named (%zu)", skipped);
+		for (size_t i = 0; i < 5; i++) {
+			snprintf(p2, sizeof(p2), "%s/devices/%s", dir, bad[i]);
+			unlink(p2);
+		}
+	}
+
 	unlink(strcat(path, "/0000:00:03.0"));
 	snprintf(path, sizeof(path), "%s/devices", dir);
 	rmdir(path);
