@@ -117,7 +117,7 @@ static bool policy_valid(const char *p)
 }
 
 struct hostdev {
-	char address[16];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	bool managed;
 };
 
@@ -173,13 +173,27 @@ static bool attr_number(xmlNode *node, const char *name, unsigned long max, unsi
 	return ok;
 }
 
-/* <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/> as "0000:01:00.0". */
-static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16])
+/*
+ * <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/> as
+ * "0000:01:00.0".  A domain is up to 0xffffffff (Intel VMD's are 0x10000 and
+ * up); one that is present but not a number in range is refused, never read
+ * as domain 0, which would name another device.
+ */
+static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[IOMMUFD_PCI_ADDRESS_SIZE])
 {
 	unsigned long dom, bus, slot, fn;
+	xmlChar *d = lx.GetProp(addr, (const xmlChar *)"domain");
 
-	if (!attr_number(addr, "domain", 0xffff, &dom))
+	if (!d) {
 		dom = 0; /* libvirt omits domain 0 in hand-written XML */
+	} else if (!attr_number(addr, "domain", 0xffffffffUL, &dom)) {
+		int status = usage_error(cmd, "hostdev <address domain='%s'/>: not a PCI domain (0 to 0xffffffff)",
+					 (const char *)d);
+
+		(*lx.Free)(d);
+		return status;
+	}
+	(*lx.Free)(d);
 	if (!attr_number(addr, "bus", 0xff, &bus) || !attr_number(addr, "slot", 0x1f, &slot) ||
 	    !attr_number(addr, "function", 7, &fn)) {
 		xmlChar *b = lx.GetProp(addr, (const xmlChar *)"bus"), *s = lx.GetProp(addr, (const xmlChar *)"slot"),
@@ -192,7 +206,7 @@ static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16
 		(*lx.Free)(f);
 		return status;
 	}
-	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
+	snprintf(out, IOMMUFD_PCI_ADDRESS_SIZE, "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
 	return EXIT_OK;
 }
 

@@ -268,7 +268,7 @@ long long parse_group_arg(const char *text)
 int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const char *name, bool groups,
 		   struct iommufd_pci_dev **dev, struct iommufd_group **group)
 {
-	char full[13];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE];
 
 	*dev = NULL;
 	if (group)
@@ -277,7 +277,7 @@ int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const c
 		return usage_error(cmd, "empty device name");
 	if (strlen(name) > 64)
 		return usage_error(cmd, "%.32s...: name too long for a PCI address, group or interface", name);
-	if (iommufd_parse_pci_address(name, full) == 0) {
+	if (iommufd_pci_address_parse(name, full, sizeof(full)) == 0) {
 		*dev = iommufd_topo_find_dev(topo, full);
 		if (!*dev)
 			return fail(EXIT_NOT_FOUND, "%s: no such PCI device", full);

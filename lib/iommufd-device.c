@@ -18,7 +18,7 @@ struct iommufd_device {
 	int fd;
 	uint32_t dev_id;
 	uint32_t pt_id;
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	char cdev[64];
 };
 
@@ -83,7 +83,7 @@ IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *a
 	struct iommufd_device *dev;
 	struct sysfs fs;
 	struct stat st;
-	char full[13], name[32];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE], name[32];
 	dev_t devt = 0;
 	int err, rootfd;
 

@@ -18,7 +18,7 @@ struct iommufd_group {
 };
 
 struct iommufd_pci_dev {
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	uint16_t vendor, device;
 	uint32_t class;
 	int32_t subsys_vendor, subsys_device;
@@ -29,7 +29,7 @@ struct iommufd_pci_dev {
 	char *vfio_cdev, *vfio_devt;
 	struct iommufd_group *group;
 	struct iommufd_pci_dev *parent;
-	char parent_address[13];
+	char parent_address[IOMMUFD_PCI_ADDRESS_SIZE];
 	struct ptr_vec netdevs;
 	struct iommufd_holder *holders;
 	size_t holder_count;
@@ -202,12 +202,22 @@ static int read_optional_link(struct sysfs *fs, const char *dir, const char *att
 	return *out ? 0 : -ENOMEM;
 }
 
-/* The kernel's own form, "0000:01:00.0", lower case: checked by shape, for every sysfs entry. */
+/*
+ * The kernel's own form, "0000:01:00.0" or "10000:e1:00.0" (a domain of 4
+ * hex digits, or 5 to 8 without a leading zero), lower case: checked by
+ * shape, for every sysfs entry.
+ */
 static bool is_pci_address(const char *s)
 {
-	static const char shape[] = "xxxx:xx:xx.f";
+	static const char shape[] = ":xx:xx.f";
+	size_t digits = 0;
 
-	for (size_t i = 0; i < 12; i++) {
+	while (digits < 9 && ((s[digits] >= '0' && s[digits] <= '9') || (s[digits] >= 'a' && s[digits] <= 'f')))
+		digits++;
+	if (digits < 4 || digits > 8 || (digits > 4 && s[0] == '0'))
+		return false;
+	s += digits;
+	for (size_t i = 0; i < 8; i++) {
 		char c = s[i];
 
 		if (shape[i] == 'x' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
@@ -216,7 +226,7 @@ static bool is_pci_address(const char *s)
 			return false;
 	}
 	/* Slot is 5 bits: 00-1f. */
-	return s[12] == '\0' && (s[8] == '0' || s[8] == '1');
+	return s[8] == '\0' && (s[4] == '0' || s[4] == '1');
 }
 
 /* The nearest PCI device above @address in the link "../../../devices/pci0000:00/.../ADDR". */
@@ -239,7 +249,7 @@ static int read_parent(struct sysfs *fs, struct iommufd_pci_dev *dev)
 	prev = strrchr(target, '/');
 	prev = prev ? prev + 1 : target;
 	if (is_pci_address(prev))
-		memcpy(dev->parent_address, prev, sizeof(dev->parent_address));
+		memcpy(dev->parent_address, prev, strlen(prev) + 1); /* is_pci_address: at most 16 */
 	return 0;
 }
 
@@ -302,7 +312,7 @@ static int read_dev(struct sysfs *fs, const char *address, struct iommufd_pci_de
 
 	if (!dev)
 		return -ENOMEM;
-	memcpy(dev->address, address, sizeof(dev->address));
+	snprintf(dev->address, sizeof(dev->address), "%s", address);
 	dev->numa_node = -1;
 	dev->subsys_vendor = dev->subsys_device = -1;
 	snprintf(dir, sizeof(dir), "sys/bus/pci/devices/%s", address);

@@ -81,9 +81,9 @@ MALFORMED="malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)"
 	assert_error 2 "iommuctl: 0000:00:03: $MALFORMED" "$TRY_SHOW"
 }
 
-@test "malformed addresses: slot 0x20, function 8, domain too wide, trailing junk" {
+@test "malformed addresses: slot 0x20, function 8, domain of 9 digits or a 5-digit one with a leading zero, trailing junk" {
 	local a
-	for a in 00:20.0 00:1f.8 10000:00:1f.0 0000:00:03.0x 0:1f.0; do
+	for a in 00:20.0 00:1f.8 100000000:00:1f.0 010000:00:1f.0 0000:00:03.0x 0:1f.0; do
 		run --separate-stderr ictl qemu-q35 show "$a"
 		assert_error 2 "iommuctl: $a: $MALFORMED" "$TRY_SHOW" || fail_with "address $a"
 	done
