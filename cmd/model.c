@@ -235,6 +235,12 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 		*status = load_failure(err, g->sysroot);
 		return NULL;
 	}
+	for (size_t i = 0; i < iommufd_topo_skipped_count(topo); i++) {
+		const char *why, *name = iommufd_topo_skipped(topo, i, &why);
+
+		fprintf(stderr, "iommuctl: warning: skipping PCI device %s, which cannot be read: %s/%s\n", name,
+			g->sysroot && strcmp(g->sysroot, "/") ? g->sysroot : "", why);
+	}
 	*status = EXIT_OK;
 	return topo;
 }

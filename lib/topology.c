@@ -15,6 +15,7 @@ struct iommufd_group {
 	size_t resv_count;
 	struct iommufd_holder *holders;
 	size_t holder_count;
+	bool incomplete; /* a member was skipped: it could not be read */
 };
 
 struct iommufd_pci_dev {
@@ -40,6 +41,7 @@ struct iommufd_pci_dev {
 struct iommufd_topo {
 	char *sysroot;
 	struct ptr_vec groups, devs, iommus;
+	struct ptr_vec skipped; /* "ADDRESS\0why", devices that could not be read */
 	struct sysfs fs; /* kept open only when recording */
 	bool recording;
 };
@@ -130,6 +132,9 @@ IOMMUFD_EXPORT void iommufd_topo_free(struct iommufd_topo *topo)
 	ptr_vec_free(&topo->devs);
 	ptr_vec_free(&topo->groups);
 	ptr_vec_free(&topo->iommus);
+	for (size_t i = 0; i < topo->skipped.count; i++)
+		free(topo->skipped.items[i]);
+	ptr_vec_free(&topo->skipped);
 	if (topo->recording)
 		sysfs_close(&topo->fs);
 	free(topo->sysroot);
@@ -228,6 +233,8 @@ static bool is_pci_address(const char *s)
 	/* Slot is 5 bits: 00-1f. */
 	return s[8] == '\0' && (s[4] == '0' || s[4] == '1');
 }
+
+static bool was_skipped(const struct iommufd_topo *topo, const char *name);
 
 /* The nearest PCI device above @address in the link "../../../devices/pci0000:00/.../ADDR". */
 static int read_parent(struct sysfs *fs, struct iommufd_pci_dev *dev)
@@ -493,9 +500,12 @@ static int read_group(struct sysfs *fs, struct iommufd_topo *topo, unsigned int 
 	for (size_t i = 0; i < members.count && !err; i++) {
 		struct iommufd_pci_dev *dev = iommufd_topo_find_dev(topo, members.items[i]);
 
-		/* Non-PCI members (platform devices) are outside this model. */
-		if (!dev)
+		/* Non-PCI members (platform devices) are outside this model; a skipped one makes the group unknown. */
+		if (!dev) {
+			if (was_skipped(topo, members.items[i]))
+				group->incomplete = true;
 			continue;
+		}
 		dev->group = group;
 		err = ptr_vec_push(&group->devs, dev);
 		if (!err && !group->iommu) {
@@ -590,6 +600,47 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 
 /* ---- loading ---- */
 
+static int skip_dev(struct iommufd_topo *topo, const char *name, const char *why)
+{
+	size_t n = strlen(name), w = strlen(why);
+	char *rec = malloc(n + w + 2);
+
+	if (!rec)
+		return -ENOMEM;
+	memcpy(rec, name, n + 1);
+	memcpy(rec + n + 1, why, w + 1);
+	if (ptr_vec_push(&topo->skipped, rec)) {
+		free(rec);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool was_skipped(const struct iommufd_topo *topo, const char *name)
+{
+	for (size_t i = 0; i < topo->skipped.count; i++)
+		if (strcmp(topo->skipped.items[i], name) == 0)
+			return true;
+	return false;
+}
+
+IOMMUFD_EXPORT size_t iommufd_topo_skipped_count(const struct iommufd_topo *topo)
+{
+	return topo->skipped.count;
+}
+
+IOMMUFD_EXPORT const char *iommufd_topo_skipped(const struct iommufd_topo *topo, size_t i, const char **why)
+{
+	const char *rec;
+
+	if (i >= topo->skipped.count)
+		return NULL;
+	rec = topo->skipped.items[i];
+	if (why)
+		*why = rec + strlen(rec) + 1;
+	return rec;
+}
+
 static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 {
 	struct ptr_vec names;
@@ -601,11 +652,16 @@ static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 		struct iommufd_pci_dev *dev = NULL;
 
 		if (!is_pci_address(names.items[i])) {
-			err = sysfs_fail(-EINVAL, "sys/bus/pci/devices/%s: not a PCI address",
-					 (char *)names.items[i]);
-			break;
+			sysfs_fail(-EINVAL, "sys/bus/pci/devices/%s: not a PCI address", (char *)names.items[i]);
+			err = skip_dev(topo, names.items[i], iommufd_topo_load_error());
+			continue;
 		}
 		err = read_dev(fs, names.items[i], &dev);
+		/* A device that vanished or cannot be read is skipped (and named), not a failed load. */
+		if (err && err != -ENOMEM) {
+			err = skip_dev(topo, names.items[i], iommufd_topo_load_error());
+			continue;
+		}
 		if (!err && (err = ptr_vec_push(&topo->devs, dev)))
 			free_dev(dev);
 	}
@@ -892,6 +948,8 @@ IOMMUFD_EXPORT enum iommufd_verdict iommufd_dev_verdict(const struct iommufd_pci
 
 IOMMUFD_EXPORT bool iommufd_group_viable(const struct iommufd_group *g)
 {
+	if (g->incomplete)
+		return false; /* a member could not be read: never call that viable */
 	for (size_t i = 0; i < g->devs.count; i++)
 		if (iommufd_dev_verdict(g->devs.items[i]) == IOMMUFD_VERDICT_BLOCKING)
 			return false;

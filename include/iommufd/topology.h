@@ -176,6 +176,16 @@ bool iommufd_group_viable(const struct iommufd_group *group);
 #define IOMMUFD_PCI_ADDRESS_SIZE 17
 
 /**
+ * iommufd_topo_skipped_count() - devices of sys/bus/pci/devices that could
+ * not be read (one vanished between readdir and read, a damaged tree) and
+ * are not in the snapshot; a group holding one is never viable.
+ * iommufd_topo_skipped() - the @i-th one's sysfs name, and in @why (may be
+ * NULL) what failed.  Since LIBIOMMUFD_0.2.
+ */
+size_t iommufd_topo_skipped_count(const struct iommufd_topo *topo);
+const char *iommufd_topo_skipped(const struct iommufd_topo *topo, size_t i, const char **why);
+
+/**
  * iommufd_pci_address_parse() - normalise a PCI address.
  * @text: "0000:01:00.0", "10000:e1:00.0" or the short "01:00.0" (domain 0),
  *        any case; a domain of 4 hex digits, or 5 to 8 without a leading zero.

@@ -100,10 +100,10 @@ roundtrip() {
 }
 
 @test "a failed snapshot leaves nothing behind" {
-	HOST=broken-vendor
+	HOST=broken-resv
 	local dir="$BATS_TEST_TMPDIR/out"
 	mkdir "$dir"
-	run --separate-stderr ictl broken-vendor snapshot "$dir/s.tar"
+	run --separate-stderr ictl broken-resv snapshot "$dir/s.tar"
 	assert_status 8
 	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
 }
