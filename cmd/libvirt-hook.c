@@ -284,7 +284,8 @@ static char *metadata_policy(xmlXPathContext *ctx)
  */
 static int config_policy(const char *path, bool explicit, char policy[16])
 {
-	char line[256];
+	char *line = NULL;
+	size_t cap = 0;
 	unsigned int lineno = 0;
 	int status = EXIT_OK;
 	FILE *f = fopen(path, "re");
@@ -295,7 +296,8 @@ static int config_policy(const char *path, bool explicit, char policy[16])
 			return EXIT_OK;
 		return fail(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAILURE_IO, "%s: %s", path, strerror(errno));
 	}
-	while (status == EXIT_OK && fgets(line, sizeof(line), f)) {
+	/* Whole lines, however long (a long comment), so that line numbers stay true. */
+	while (status == EXIT_OK && getline(&line, &cap, f) >= 0) {
 		char key[32], value[32], extra[2];
 		char *hash = strchr(line, '#');
 		int got;
@@ -316,6 +318,7 @@ static int config_policy(const char *path, bool explicit, char policy[16])
 		else
 			snprintf(policy, 16, "%.15s", value);
 	}
+	free(line);
 	fclose(f);
 	return status;
 }
