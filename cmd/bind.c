@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,9 +115,23 @@ static int persist_write(const char *sysroot, const char *address, const char *d
 	if (mkdir_p(dir) != 0)
 		return -errno;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	/*
+	 * Root runs this rule at every add event: a new file (never through a
+	 * link planted at the name), 0644 whatever the umask.  A .tmp left by a
+	 * crash is removed (unlink removes a link, not its target) and tried once more.
+	 */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	fprintf(f,
 		"# Written by 'iommuctl bind --persist': at boot, bind %s to %s (it was on %s).\n"
 		"# 'iommuctl unbind %s' removes this file.\n"

@@ -159,6 +159,20 @@ b() {
 		fail_with "$stderr"
 }
 
+@test "bind --persist: the rule is 0644 under umask 000, and never written through a link at its .tmp name" {
+	local rule=$HOST_DIR/etc/udev/rules.d/99-iommuctl-0000:00:03.0.rules
+	mkdir -p "$HOST_DIR/etc/udev/rules.d"
+	: >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$rule.tmp"
+	(umask 000 && "$IOMMUCTL" --sysroot "$HOST_DIR" bind --persist 00:03.0 >/dev/null 2>"$BATS_TEST_TMPDIR/err")
+	local st=$? mode
+	mode=$(stat -c %a "$rule")
+	rm -r "$HOST_DIR/etc" "$HOST_DIR/run"
+	[ "$st" -eq 0 ] || fail_with "exit $st: $(cat "$BATS_TEST_TMPDIR/err")"
+	[ "$mode" = 644 ] || fail_with "rule mode $mode"
+	[ ! -s "$BATS_TEST_TMPDIR/victim" ] || fail_with "written through the link: $(cat "$BATS_TEST_TMPDIR/victim")"
+}
+
 @test "bind --persist --dry-run writes no rule" {
 	b bind -n --persist 00:03.0
 	assert_status 0
