@@ -107,3 +107,11 @@ roundtrip() {
 	assert_status 8
 	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
 }
+
+@test "snapshot by root is 0600 whatever the umask: it holds config space only root may read" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	local dir="$BATS_TEST_TMPDIR/out"
+	mkdir "$dir"
+	(umask 000 && ictl qemu-q35 snapshot "$dir/s.tar" >/dev/null)
+	[ "$(stat -c %a "$dir/s.tar")" = 600 ] || fail_with "mode $(stat -c %a "$dir/s.tar")"
+}
