@@ -91,8 +91,12 @@ static int resolve_link(const char *link, const char *target, char *out, size_t 
 	return n ? 0 : -EXDEV;
 }
 
-/* Add every directory, link and file that reading @path went through. */
-static int expand_path(struct entries *e, int rootfd, const char *path)
+/*
+ * Add every directory, link and file that reading @path went through;
+ * @depth counts the links followed at the end of a path, which stop, as
+ * the kernel's do, at 40 (a link to itself in a hand-edited tree).
+ */
+static int expand_path(struct entries *e, int rootfd, const char *path, unsigned int depth)
 {
 	char rest[4096], cur[4096] = "";
 	char *save = NULL;
@@ -124,7 +128,7 @@ static int expand_path(struct entries *e, int rootfd, const char *path)
 				return 0; /* absolute (proc fd links) or outside: the link is enough */
 			if (last) {
 				/* Keep the link's target directory so the link is not dangling. */
-				return expand_path(e, rootfd, cur);
+				return depth >= 40 ? -ELOOP : expand_path(e, rootfd, cur, depth + 1);
 			}
 			continue;
 		}
@@ -290,7 +294,7 @@ int recorder_write_tar(struct recorder *rec, struct sysfs *fs, int fd)
 
 	for (size_t i = 0; i < rec->paths.cap && !err; i++)
 		if (rec->paths.slots[i])
-			err = expand_path(&e, fs->rootfd, rec->paths.slots[i]);
+			err = expand_path(&e, fs->rootfd, rec->paths.slots[i], 0);
 	if (!err && e.list.count > 1)
 		qsort(e.list.items, e.list.count, sizeof(void *), cmp_entries);
 	for (size_t i = 0; i < e.list.count && !err; i++) {

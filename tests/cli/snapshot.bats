@@ -115,3 +115,16 @@ roundtrip() {
 	(umask 000 && ictl qemu-q35 snapshot "$dir/s.tar" >/dev/null)
 	[ "$(stat -c %a "$dir/s.tar")" = 600 ] || fail_with "mode $(stat -c %a "$dir/s.tar")"
 }
+
+@test "snapshot of a tree with a link to itself fails (8) without a crash and leaves nothing behind" {
+	local root="$BATS_TEST_TMPDIR/q35" dir="$BATS_TEST_TMPDIR/out" dev
+	cp -a "$(sysroot qemu-q35)" "$root"
+	dev=$(readlink -f "$root/sys/bus/pci/devices/0000:00:03.0")
+	rm "$dev/iommu"
+	ln -s iommu "$dev/iommu"
+	mkdir "$dir"
+	run --separate-stderr "$IOMMUCTL" --sysroot "$root" snapshot "$dir/s.tar"
+	assert_status 8
+	[ "$stderr" = "iommuctl: $dir/s.tar: Too many levels of symbolic links" ] || fail_with "$stderr"
+	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
+}
