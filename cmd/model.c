@@ -239,7 +239,7 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 		const char *why, *name = iommufd_topo_skipped(topo, i, &why);
 
 		fprintf(stderr, "iommuctl: warning: skipping PCI device %s, which cannot be read: %s/%s\n", name,
-			g->sysroot && strcmp(g->sysroot, "/") ? g->sysroot : "", why);
+			g->sysroot && strcmp(g->sysroot, "/") != 0 ? g->sysroot : "", why);
 	}
 	*status = EXIT_OK;
 	return topo;
