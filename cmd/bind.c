@@ -640,7 +640,7 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 
 		snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/%s",
 			 g->sysroot && strcmp(g->sysroot, "/") != 0 ? g->sysroot : "", o->driver);
-		err = !*o->driver || strlen(o->driver) >= 64 || strpbrk(o->driver, "/ \t\n") || o->driver[0] == '.'
+		err = !*o->driver || strlen(o->driver) >= 64
 			      ? -EINVAL
 			      : access(path, F_OK) == 0 ? 0 : -ENOENT;
 	} else {
