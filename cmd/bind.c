@@ -699,13 +699,22 @@ int bind_devices(const struct command *cmd, struct global_opts *g, const struct 
 		iommufd_binder_free(b);
 		return fail(EXIT_USAGE, "%s: not a journal owner (at most 63 bytes, one line)", o->owner);
 	}
+	/*
+	 * Kernel driver and module names are letters, digits, '_', '-' and '.';
+	 * anything else (a '"' would add keys to the udev rule) is refused.
+	 */
+	if (strspn(o->driver, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(o->driver) ||
+	    o->driver[0] == '.' || o->driver[0] == '-') {
+		iommufd_binder_free(b);
+		return usage_error(cmd, "%s: not a driver name", o->driver);
+	}
 	if (o->dry_run) {
 		/* A dry run loads no module: it only looks whether the driver is there. */
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/%s",
 			 g->sysroot && strcmp(g->sysroot, "/") != 0 ? g->sysroot : "", o->driver);
-		err = !*o->driver || strlen(o->driver) >= 64 || strpbrk(o->driver, "/ \t\n") || o->driver[0] == '.'
+		err = !*o->driver || strlen(o->driver) >= 64
 			      ? -EINVAL
 			      : access(path, F_OK) == 0 ? 0 : -ENOENT;
 	} else {

@@ -125,7 +125,7 @@ static bool policy_valid(const char *p)
 }
 
 struct hostdev {
-	char address[16];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	bool managed;
 };
 
@@ -181,13 +181,27 @@ static bool attr_number(xmlNode *node, const char *name, unsigned long max, unsi
 	return ok;
 }
 
-/* <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/> as "0000:01:00.0". */
-static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16])
+/*
+ * <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/> as
+ * "0000:01:00.0".  A domain is up to 0xffffffff (Intel VMD's are 0x10000 and
+ * up); one that is present but not a number in range is refused, never read
+ * as domain 0, which would name another device.
+ */
+static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[IOMMUFD_PCI_ADDRESS_SIZE])
 {
 	unsigned long dom, bus, slot, fn;
+	xmlChar *d = lx.GetProp(addr, (const xmlChar *)"domain");
 
-	if (!attr_number(addr, "domain", 0xffff, &dom))
+	if (!d) {
 		dom = 0; /* libvirt omits domain 0 in hand-written XML */
+	} else if (!attr_number(addr, "domain", 0xffffffffUL, &dom)) {
+		int status = usage_error(cmd, "hostdev <address domain='%s'/>: not a PCI domain (0 to 0xffffffff)",
+					 (const char *)d);
+
+		(*lx.Free)(d);
+		return status;
+	}
+	(*lx.Free)(d);
 	if (!attr_number(addr, "bus", 0xff, &bus) || !attr_number(addr, "slot", 0x1f, &slot) ||
 	    !attr_number(addr, "function", 7, &fn)) {
 		xmlChar *b = lx.GetProp(addr, (const xmlChar *)"bus"), *s = lx.GetProp(addr, (const xmlChar *)"slot"),
@@ -200,7 +214,7 @@ static int hostdev_address(const struct command *cmd, xmlNode *addr, char out[16
 		(*lx.Free)(f);
 		return status;
 	}
-	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
+	snprintf(out, IOMMUFD_PCI_ADDRESS_SIZE, "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
 	return EXIT_OK;
 }
 
@@ -278,7 +292,8 @@ static char *metadata_policy(xmlXPathContext *ctx)
  */
 static int config_policy(const char *path, bool explicit, char policy[16])
 {
-	char line[256];
+	char *line = NULL;
+	size_t cap = 0;
 	unsigned int lineno = 0;
 	int status = EXIT_OK;
 	FILE *f = fopen(path, "re");
@@ -289,7 +304,8 @@ static int config_policy(const char *path, bool explicit, char policy[16])
 			return EXIT_OK;
 		return fail(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAILURE_IO, "%s: %s", path, strerror(errno));
 	}
-	while (status == EXIT_OK && fgets(line, sizeof(line), f)) {
+	/* Whole lines, however long (a long comment), so that line numbers stay true. */
+	while (status == EXIT_OK && getline(&line, &cap, f) >= 0) {
 		char key[32], value[32], extra[2];
 		char *hash = strchr(line, '#');
 		int got;
@@ -310,6 +326,7 @@ static int config_policy(const char *path, bool explicit, char policy[16])
 		else
 			snprintf(policy, 16, "%.15s", value);
 	}
+	free(line);
 	fclose(f);
 	return status;
 }

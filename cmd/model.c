@@ -247,6 +247,12 @@ struct iommufd_topo *load_topology(struct global_opts *g, unsigned int flags, in
 		*status = load_failure(err, g->sysroot);
 		return NULL;
 	}
+	for (size_t i = 0; i < iommufd_topo_skipped_count(topo); i++) {
+		const char *why, *name = iommufd_topo_skipped(topo, i, &why);
+
+		fprintf(stderr, "iommuctl: warning: skipping PCI device %s, which cannot be read: %s/%s\n", name,
+			g->sysroot && strcmp(g->sysroot, "/") != 0 ? g->sysroot : "", why);
+	}
 	*status = EXIT_OK;
 	return topo;
 }
@@ -281,7 +287,7 @@ long long parse_group_arg(const char *text)
 int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const char *name, bool groups,
 		   struct iommufd_pci_dev **dev, struct iommufd_group **group)
 {
-	char full[13];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE];
 
 	*dev = NULL;
 	if (group)
@@ -290,7 +296,7 @@ int resolve_target(const struct command *cmd, struct iommufd_topo *topo, const c
 		return usage_error(cmd, "empty device name");
 	if (strlen(name) > 64)
 		return usage_error(cmd, "%.32s...: name too long for a PCI address, group or interface", name);
-	if (iommufd_parse_pci_address(name, full) == 0) {
+	if (iommufd_pci_address_parse(name, full, sizeof(full)) == 0) {
 		*dev = iommufd_topo_find_dev(topo, full);
 		if (!*dev)
 			return fail(EXIT_NOT_FOUND, "%s: no such PCI device", full);

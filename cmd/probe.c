@@ -76,7 +76,7 @@ struct probe_opts {
 /* What one device's probe found; the JSON is built from it. */
 struct probe {
 	const struct probe_opts *opts;
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	json_object *steps[STEP_COUNT];
 	int status;         /* this device's exit status */
 	int failed;         /* first failed step, -1 when none */
@@ -755,7 +755,7 @@ int cmd_probe(const struct command *cmd, struct global_opts *g, int argc, char *
 	struct option_data data = { cmd, &opts };
 	json_object *out, *devices;
 	struct iommufd_topo *topo;
-	char (*addresses)[13];
+	char (*addresses)[IOMMUFD_PCI_ADDRESS_SIZE];
 	int status, overall = EXIT_OK, first = parse_command_options(cmd, g, argc, argv, probe_option, &data, &status);
 	bool all_ready = true;
 

@@ -40,7 +40,7 @@ struct object {
 	enum obj_type type;
 	char name[32];
 	uint32_t ioas;      /* HWPT: the IOAS it translates through */
-	char device[13];    /* HWPT: the device it was made for */
+	char device[IOMMUFD_PCI_ADDRESS_SIZE];    /* HWPT: the device it was made for */
 	bool dirty;
 	struct mapping *maps;
 	size_t nmaps;
@@ -48,7 +48,7 @@ struct object {
 
 struct sdev {
 	struct iommufd_device *dev;
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	uint32_t pt;   /* what it was attached to (IOAS or HWPT id), 0 while blocked */
 	uint32_t hwpt; /* the HWPT the kernel reported */
 };
@@ -61,7 +61,7 @@ struct session {
 	size_t ndevs;
 	struct object *objs;
 	size_t nobjs;
-	char (*touched)[13];
+	char (*touched)[IOMMUFD_PCI_ADDRESS_SIZE];
 	size_t ntouched;
 	bool child_to_stderr; /* JSON Lines on stdout: the child's stdout goes to stderr */
 };
@@ -207,7 +207,7 @@ static void fill_peers(struct session *s, struct diag_peer *peers)
 
 static void touch(struct session *s, const char *address)
 {
-	char(*grown)[13];
+	char(*grown)[IOMMUFD_PCI_ADDRESS_SIZE];
 
 	for (size_t i = 0; i < s->ntouched; i++)
 		if (strcmp(s->touched[i], address) == 0)
@@ -216,7 +216,7 @@ static void touch(struct session *s, const char *address)
 	if (!grown)
 		return;
 	s->touched = grown;
-	snprintf(s->touched[s->ntouched++], 13, "%s", address);
+	snprintf(s->touched[s->ntouched++], IOMMUFD_PCI_ADDRESS_SIZE, "%s", address);
 }
 
 static struct sdev *find_sdev(struct session *s, const char *address)
@@ -304,12 +304,12 @@ static int need_ctx(struct call *c)
 }
 
 /* A device named on the line: a PCI address (or an interface name, looked up in sysfs). */
-static int resolve_device(struct call *c, const char *name, char full[13])
+static int resolve_device(struct call *c, const char *name, char full[IOMMUFD_PCI_ADDRESS_SIZE])
 {
 	struct iommufd_topo *topo;
 	const struct iommufd_pci_dev *dev;
 
-	if (iommufd_parse_pci_address(name, full) == 0)
+	if (iommufd_pci_address_parse(name, full, IOMMUFD_PCI_ADDRESS_SIZE) == 0)
 		return 0;
 	if (strchr(name, ':') || !*name || strlen(name) > 15)
 		return call_fail(c, EXIT_USAGE, EINVAL, "%s: malformed PCI address (expected DDDD:BB:DD.F or BB:DD.F)",
@@ -318,14 +318,14 @@ static int resolve_device(struct call *c, const char *name, char full[13])
 		return call_fail(c, EXIT_NOT_FOUND, ENOENT, "%s: no such PCI device or network interface", name);
 	dev = iommufd_topo_find_netdev(topo, name);
 	if (dev)
-		snprintf(full, 13, "%s", iommufd_dev_address(dev));
+		snprintf(full, IOMMUFD_PCI_ADDRESS_SIZE, "%s", iommufd_dev_address(dev));
 	iommufd_topo_free(topo);
 	return dev ? 0 : call_fail(c, EXIT_NOT_FOUND, ENOENT, "%s: no such PCI device or network interface", name);
 }
 
 static int session_device(struct call *c, const char *name, struct sdev **out)
 {
-	char full[13];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE];
 	int status = resolve_device(c, name, full);
 
 	if (status)
@@ -520,12 +520,12 @@ json_object *session_state(struct session *s)
 {
 	json_object *out = json_object_new_object(), *devs = json_object_new_array(), *objs = json_object_new_array();
 	struct iommufd_topo *topo = NULL;
-	char(*seen)[13] = NULL;
+	char(*seen)[IOMMUFD_PCI_ADDRESS_SIZE] = NULL;
 	size_t nseen = 0;
 
 	if (s->ntouched)
 		iommufd_topo_load(s->g.sysroot, IOMMUFD_TOPO_HOLDERS, &topo);
-	seen = calloc(s->ntouched * 8 + 64, 13);
+	seen = calloc(s->ntouched * 8 + 64, IOMMUFD_PCI_ADDRESS_SIZE);
 	for (size_t i = 0; seen && i < s->ntouched; i++) {
 		const struct iommufd_pci_dev *pdev = topo ? iommufd_topo_find_dev(topo, s->touched[i]) : NULL;
 		const struct iommufd_group *group = pdev ? iommufd_dev_group(pdev) : NULL;
@@ -541,7 +541,7 @@ json_object *session_state(struct session *s)
 				dup |= strcmp(seen[k], addr) == 0;
 			if (dup || nseen >= s->ntouched * 8 + 64)
 				continue;
-			snprintf(seen[nseen++], 13, "%s", addr);
+			snprintf(seen[nseen++], IOMMUFD_PCI_ADDRESS_SIZE, "%s", addr);
 			json_object_array_add(devs, json_session_device(s, addr, m));
 		}
 	}
@@ -561,7 +561,7 @@ static int c_open(struct call *c)
 	struct session *s = c->s;
 	struct iommufd_device *dev;
 	struct sdev *grown;
-	char full[13];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE];
 	bool unbound = opt(c, "unbound") != NULL;
 	int err, status = resolve_device(c, c->pos[0], full);
 
@@ -608,7 +608,7 @@ static int c_open(struct call *c)
 	}
 	s->devs = grown;
 	s->devs[s->ndevs++] = (struct sdev){ .dev = dev, .pt = 0, .hwpt = 0 };
-	snprintf(s->devs[s->ndevs - 1].address, 13, "%s", full);
+	snprintf(s->devs[s->ndevs - 1].address, IOMMUFD_PCI_ADDRESS_SIZE, "%s", full);
 	json_object_object_add(c->out, "address", json_object_new_string(full));
 	json_object_object_add(c->out, "state", json_object_new_string(unbound ? "opened" : "blocked"));
 	json_object_object_add(c->out, "dev_id", unbound ? NULL : json_object_new_int64(iommufd_device_id(dev)));
@@ -621,7 +621,7 @@ static int c_close(struct call *c)
 {
 	struct sdev *d;
 	int status = session_device(c, c->pos[0], &d);
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 
 	if (status)
 		return status;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -259,6 +260,23 @@ static char *history_path(void)
 	return path;
 }
 
+/*
+ * The history file is read and written only when it is absent or a regular
+ * file of ours: never through a link someone planted in $HOME (readline
+ * follows links).  Returns false, after saying why, when it must not be used.
+ */
+static bool history_usable(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT;
+	if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
+		return true;
+	fprintf(stderr, "iommuctl: %s: not a regular file of yours (a link?); history not read or saved\n", path);
+	return false;
+}
+
 int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char **argv)
 {
 	int status, first = parse_command_options(cmd, g, argc, argv, NULL, NULL, &status);
@@ -280,6 +298,10 @@ int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char *
 	bool interactive = isatty(STDIN_FILENO);
 
 	hist = interactive ? history_path() : NULL;
+	if (hist && !history_usable(hist)) {
+		free(hist);
+		hist = NULL;
+	}
 	using_history();
 	if (hist)
 		read_history(hist); /* a first run has none */
@@ -340,7 +362,9 @@ int cmd_shell(const struct command *cmd, struct global_opts *g, int argc, char *
 	}
 	if (hist) {
 		stifle_history(1000);
-		if (write_history(hist) != 0)
+		if (!history_usable(hist)) /* again: the session may have been long */
+			;
+		else if (write_history(hist) != 0)
 			fprintf(stderr, "iommuctl: %s: history not saved: %s\n", hist, strerror(errno));
 		free(hist);
 	}

@@ -38,7 +38,8 @@ int cmd_snapshot(const struct command *cmd, struct global_opts *g, int argc, cha
 		iommufd_topo_free(topo);
 		return fail(EXIT_FAILURE_IO, "out of memory");
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* Run by root, it holds config space past 64 bytes, which only root may read: 0600. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, geteuid() == 0 ? 0600 : 0644);
 	if (fd < 0) {
 		err = errno;
 		status = fail(err == EACCES || err == EPERM ? EXIT_PERMISSION : EXIT_FAILURE_IO, "%s: cannot create: %s",

@@ -642,6 +642,9 @@ IOMMUFD_EXPORT int iommufd_binder_bind(struct iommufd_binder *b, const char *add
 
 	if (!valid_name(driver, 64))
 		return -EINVAL;
+	/* The journal entry's 16 bytes hold domains up to 0xfffffff (7 digits); never truncate. */
+	if (strlen(address) >= sizeof(e.address))
+		return -ENAMETOOLONG;
 	err = iommufd_binder_state(b, address, drv, ovr);
 	if (err)
 		return err;

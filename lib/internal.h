@@ -66,7 +66,7 @@ void recorder_free(struct recorder *rec);
 
 /* Parsing helpers, exposed for the unit tests. */
 int parse_hex_attr(const char *text, unsigned int max_digits, uint32_t *value);
-int parse_pci_address(const char *text, char full[13]);
+int parse_pci_address(const char *text, char full[IOMMUFD_PCI_ADDRESS_SIZE]);
 int parse_resv_line(const char *line, struct iommufd_resv_region *region);
 int parse_devt(const char *text, unsigned int *major, unsigned int *minor);
 

@@ -19,7 +19,7 @@ struct iommufd_device {
 	uint32_t dev_id;
 	uint32_t pt_id;
 	bool bound;
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	char cdev[64];
 };
 
@@ -87,7 +87,7 @@ static int device_open(struct iommufd_ctx *ctx, const char *address, const char 
 	struct iommufd_device *dev;
 	struct sysfs fs;
 	struct stat st;
-	char full[13], name[32];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE], name[32];
 	dev_t devt = 0;
 	int err, rootfd;
 

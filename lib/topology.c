@@ -19,10 +19,11 @@ struct iommufd_group {
 	size_t holder_count;
 	struct iommufd_holder *owners; /* holders of the group node and of every member's cdev */
 	size_t owner_count;
+	bool incomplete; /* a member was skipped: it could not be read */
 };
 
 struct iommufd_pci_dev {
-	char address[13];
+	char address[IOMMUFD_PCI_ADDRESS_SIZE];
 	uint16_t vendor, device;
 	uint32_t class;
 	int32_t subsys_vendor, subsys_device;
@@ -33,7 +34,7 @@ struct iommufd_pci_dev {
 	char *vfio_cdev, *vfio_devt;
 	struct iommufd_group *group;
 	struct iommufd_pci_dev *parent;
-	char parent_address[13];
+	char parent_address[IOMMUFD_PCI_ADDRESS_SIZE];
 	struct ptr_vec netdevs;
 	struct iommufd_holder *holders;
 	size_t holder_count;
@@ -44,6 +45,7 @@ struct iommufd_pci_dev {
 struct iommufd_topo {
 	char *sysroot;
 	struct ptr_vec groups, devs, iommus;
+	struct ptr_vec skipped; /* "ADDRESS\0why", devices that could not be read */
 	struct sysfs fs; /* kept open only when recording */
 	bool recording;
 };
@@ -135,6 +137,9 @@ IOMMUFD_EXPORT void iommufd_topo_free(struct iommufd_topo *topo)
 	ptr_vec_free(&topo->devs);
 	ptr_vec_free(&topo->groups);
 	ptr_vec_free(&topo->iommus);
+	for (size_t i = 0; i < topo->skipped.count; i++)
+		free(topo->skipped.items[i]);
+	ptr_vec_free(&topo->skipped);
 	if (topo->recording)
 		sysfs_close(&topo->fs);
 	free(topo->sysroot);
@@ -207,12 +212,22 @@ static int read_optional_link(struct sysfs *fs, const char *dir, const char *att
 	return *out ? 0 : -ENOMEM;
 }
 
-/* The kernel's own form, "0000:01:00.0", lower case: checked by shape, for every sysfs entry. */
+/*
+ * The kernel's own form, "0000:01:00.0" or "10000:e1:00.0" (a domain of 4
+ * hex digits, or 5 to 8 without a leading zero), lower case: checked by
+ * shape, for every sysfs entry.
+ */
 static bool is_pci_address(const char *s)
 {
-	static const char shape[] = "xxxx:xx:xx.f";
+	static const char shape[] = ":xx:xx.f";
+	size_t digits = 0;
 
-	for (size_t i = 0; i < 12; i++) {
+	while (digits < 9 && ((s[digits] >= '0' && s[digits] <= '9') || (s[digits] >= 'a' && s[digits] <= 'f')))
+		digits++;
+	if (digits < 4 || digits > 8 || (digits > 4 && s[0] == '0'))
+		return false;
+	s += digits;
+	for (size_t i = 0; i < 8; i++) {
 		char c = s[i];
 
 		if (shape[i] == 'x' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
@@ -221,8 +236,10 @@ static bool is_pci_address(const char *s)
 			return false;
 	}
 	/* Slot is 5 bits: 00-1f. */
-	return s[12] == '\0' && (s[8] == '0' || s[8] == '1');
+	return s[8] == '\0' && (s[4] == '0' || s[4] == '1');
 }
+
+static bool was_skipped(const struct iommufd_topo *topo, const char *name);
 
 /* The nearest PCI device above @address in the link "../../../devices/pci0000:00/.../ADDR". */
 static int read_parent(struct sysfs *fs, struct iommufd_pci_dev *dev)
@@ -244,7 +261,7 @@ static int read_parent(struct sysfs *fs, struct iommufd_pci_dev *dev)
 	prev = strrchr(target, '/');
 	prev = prev ? prev + 1 : target;
 	if (is_pci_address(prev))
-		memcpy(dev->parent_address, prev, sizeof(dev->parent_address));
+		memcpy(dev->parent_address, prev, strlen(prev) + 1); /* is_pci_address: at most 16 */
 	return 0;
 }
 
@@ -307,7 +324,7 @@ static int read_dev(struct sysfs *fs, const char *address, struct iommufd_pci_de
 
 	if (!dev)
 		return -ENOMEM;
-	memcpy(dev->address, address, sizeof(dev->address));
+	snprintf(dev->address, sizeof(dev->address), "%s", address);
 	dev->numa_node = -1;
 	dev->subsys_vendor = dev->subsys_device = -1;
 	snprintf(dir, sizeof(dir), "sys/bus/pci/devices/%s", address);
@@ -488,9 +505,12 @@ static int read_group(struct sysfs *fs, struct iommufd_topo *topo, unsigned int 
 	for (size_t i = 0; i < members.count && !err; i++) {
 		struct iommufd_pci_dev *dev = iommufd_topo_find_dev(topo, members.items[i]);
 
-		/* Non-PCI members (platform devices) are outside this model. */
-		if (!dev)
+		/* Non-PCI members (platform devices) are outside this model; a skipped one makes the group unknown. */
+		if (!dev) {
+			if (was_skipped(topo, members.items[i]))
+				group->incomplete = true;
 			continue;
+		}
 		dev->group = group;
 		err = ptr_vec_push(&group->devs, dev);
 		if (!err && !group->iommu) {
@@ -640,6 +660,47 @@ static int scan_holders(struct sysfs *fs, struct iommufd_topo *topo)
 
 /* ---- loading ---- */
 
+static int skip_dev(struct iommufd_topo *topo, const char *name, const char *why)
+{
+	size_t n = strlen(name), w = strlen(why);
+	char *rec = malloc(n + w + 2);
+
+	if (!rec)
+		return -ENOMEM;
+	memcpy(rec, name, n + 1);
+	memcpy(rec + n + 1, why, w + 1);
+	if (ptr_vec_push(&topo->skipped, rec)) {
+		free(rec);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool was_skipped(const struct iommufd_topo *topo, const char *name)
+{
+	for (size_t i = 0; i < topo->skipped.count; i++)
+		if (strcmp(topo->skipped.items[i], name) == 0)
+			return true;
+	return false;
+}
+
+IOMMUFD_EXPORT size_t iommufd_topo_skipped_count(const struct iommufd_topo *topo)
+{
+	return topo->skipped.count;
+}
+
+IOMMUFD_EXPORT const char *iommufd_topo_skipped(const struct iommufd_topo *topo, size_t i, const char **why)
+{
+	const char *rec;
+
+	if (i >= topo->skipped.count)
+		return NULL;
+	rec = topo->skipped.items[i];
+	if (why)
+		*why = rec + strlen(rec) + 1;
+	return rec;
+}
+
 static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 {
 	struct ptr_vec names;
@@ -651,11 +712,16 @@ static int load_devices(struct sysfs *fs, struct iommufd_topo *topo)
 		struct iommufd_pci_dev *dev = NULL;
 
 		if (!is_pci_address(names.items[i])) {
-			err = sysfs_fail(-EINVAL, "sys/bus/pci/devices/%s: not a PCI address",
-					 (char *)names.items[i]);
-			break;
+			sysfs_fail(-EINVAL, "sys/bus/pci/devices/%s: not a PCI address", (char *)names.items[i]);
+			err = skip_dev(topo, names.items[i], iommufd_topo_load_error());
+			continue;
 		}
 		err = read_dev(fs, names.items[i], &dev);
+		/* A device that vanished or cannot be read is skipped (and named), not a failed load. */
+		if (err && err != -ENOMEM) {
+			err = skip_dev(topo, names.items[i], iommufd_topo_load_error());
+			continue;
+		}
 		if (!err && (err = ptr_vec_push(&topo->devs, dev)))
 			free_dev(dev);
 	}
@@ -948,6 +1014,8 @@ IOMMUFD_EXPORT enum iommufd_verdict iommufd_dev_verdict(const struct iommufd_pci
 
 IOMMUFD_EXPORT bool iommufd_group_viable(const struct iommufd_group *g)
 {
+	if (g->incomplete)
+		return false; /* a member could not be read: never call that viable */
 	for (size_t i = 0; i < g->devs.count; i++)
 		if (iommufd_dev_verdict(g->devs.items[i]) == IOMMUFD_VERDICT_BLOCKING)
 			return false;

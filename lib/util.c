@@ -147,15 +147,22 @@ static int hex_field(const char *text, unsigned int digits, unsigned int *value)
 	return 0;
 }
 
-int parse_pci_address(const char *text, char full[13])
+/*
+ * "[DOMAIN:]BB:SS.F": the domain is 4 hex digits, or 5 to 8 without a leading
+ * zero (Linux prints it "%04x", so Intel VMD's 0x10000 is "10000").
+ */
+int parse_pci_address(const char *text, char full[IOMMUFD_PCI_ADDRESS_SIZE])
 {
 	unsigned int domain = 0, bus, slot, func;
 	size_t len = strlen(text);
 
-	if (len == 12) {
-		if (hex_field(text, 4, &domain) || text[4] != ':')
+	if (len > 7) {
+		size_t digits = len - 8;
+
+		if (digits < 4 || digits > 8 || (digits > 4 && text[0] == '0') || hex_field(text, (unsigned int)digits, &domain) ||
+		    text[digits] != ':')
 			return -EINVAL;
-		text += 5;
+		text += digits + 1;
 	} else if (len != 7) {
 		return -EINVAL;
 	}
@@ -165,13 +172,35 @@ int parse_pci_address(const char *text, char full[13])
 	func = (unsigned int)(text[6] - '0');
 	if (slot > 0x1f)
 		return -EINVAL;
-	snprintf(full, 13, "%04x:%02x:%02x.%u", domain, bus, slot, func);
+	snprintf(full, IOMMUFD_PCI_ADDRESS_SIZE, "%04x:%02x:%02x.%u", domain, bus, slot, func);
 	return 0;
 }
 
+/* LIBIOMMUFD_0.1: a 13-byte buffer, so domains up to ffff only. */
 IOMMUFD_EXPORT int iommufd_parse_pci_address(const char *text, char full[13])
 {
-	return parse_pci_address(text, full);
+	char wide[IOMMUFD_PCI_ADDRESS_SIZE];
+	int err = parse_pci_address(text, wide);
+
+	if (err)
+		return err;
+	if (strlen(wide) > 12)
+		return -ERANGE;
+	memcpy(full, wide, 13);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_pci_address_parse(const char *text, char *full, size_t size)
+{
+	char wide[IOMMUFD_PCI_ADDRESS_SIZE];
+	int err = parse_pci_address(text, wide);
+
+	if (err)
+		return err;
+	if (strlen(wide) >= size)
+		return -ENOSPC;
+	memcpy(full, wide, strlen(wide) + 1);
+	return 0;
 }
 
 int parse_resv_line(const char *line, struct iommufd_resv_region *region)

@@ -105,7 +105,7 @@ int iommufd_binder_state(struct iommufd_binder *b, const char *address, char dri
 
 /** One journal entry: how to put a device back. */
 struct iommufd_journal_entry {
-	char address[16];           /* "0000:01:00.0" */
+	char address[16];           /* "0000:01:00.0"; domains up to 0xfffffff */
 	char original_driver[64];   /* "" when it had none */
 	char original_override[64]; /* "" when unset */
 	char driver[64];            /* the driver iommuctl bound it to */

@@ -178,11 +178,38 @@ bool iommufd_group_viable(const struct iommufd_group *group);
 
 /* ---- devices ---- */
 
+/*
+ * Room for a PCI address and its NUL: "ffffffff:ff:1f.7".  Linux prints the
+ * domain with "%04x", so a domain above 0xffff (Intel VMD: "10000:00:02.0")
+ * takes 5 to 8 digits.
+ */
+#define IOMMUFD_PCI_ADDRESS_SIZE 17
+
 /**
- * iommufd_parse_pci_address() - normalise a PCI address.
- * @text: "0000:01:00.0" or the short "01:00.0" (domain 0), any case.
+ * iommufd_topo_skipped_count() - devices of sys/bus/pci/devices that could
+ * not be read (one vanished between readdir and read, a damaged tree) and
+ * are not in the snapshot; a group holding one is never viable.
+ * iommufd_topo_skipped() - the @i-th one's sysfs name, and in @why (may be
+ * NULL) what failed.  Since LIBIOMMUFD_0.2.
+ */
+size_t iommufd_topo_skipped_count(const struct iommufd_topo *topo);
+const char *iommufd_topo_skipped(const struct iommufd_topo *topo, size_t i, const char **why);
+
+/**
+ * iommufd_pci_address_parse() - normalise a PCI address.
+ * @text: "0000:01:00.0", "10000:e1:00.0" or the short "01:00.0" (domain 0),
+ *        any case; a domain of 4 hex digits, or 5 to 8 without a leading zero.
  * @full: receives the full lower-case form, "0000:01:00.0".
- * Return: 0, or -EINVAL when @text is not a PCI address.
+ * @size: size of @full; IOMMUFD_PCI_ADDRESS_SIZE holds every address.
+ * Return: 0, -EINVAL when @text is not a PCI address, -ENOSPC when @full is
+ * too small for it.  Since LIBIOMMUFD_0.2.
+ */
+int iommufd_pci_address_parse(const char *text, char *full, size_t size);
+
+/**
+ * iommufd_parse_pci_address() - iommufd_pci_address_parse() into 13 bytes.
+ * Return: as iommufd_pci_address_parse(), and -ERANGE for a domain above
+ * 0xffff, which 13 bytes cannot hold.  Use iommufd_pci_address_parse().
  */
 int iommufd_parse_pci_address(const char *text, char full[13]);
 

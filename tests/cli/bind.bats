@@ -33,6 +33,11 @@ b() {
 	b bind --driver 'a/b' 00:1f.0
 	assert_status 2
 	[[ $stderr == *"a/b: not a driver name"* ]]
+	# A quote would add keys to the --persist udev rule: refused before anything is written.
+	b bind --persist --driver 'vfio-pci",RUN+="x' 00:03.0
+	assert_status 2
+	[[ $stderr == *'vfio-pci",RUN+="x: not a driver name'* ]] || fail_with "$stderr"
+	[ ! -e "$HOST_DIR/etc/udev/rules.d" ] || fail_with "a rule was written: $(cat "$HOST_DIR"/etc/udev/rules.d/*)"
 }
 
 @test "bind --dry-run: the interface with the default route, its route and IPv6 address are named (4)" {

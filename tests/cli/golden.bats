@@ -152,6 +152,20 @@ setup_file() {
 	assert_golden amd-domains show-00-00-2.json 0 show 0000:00:00.2 -j
 }
 
+# ---- vmd: a PCI domain above 0xffff (five hex digits) ---------------------
+
+@test "vmd: list" {
+	assert_golden vmd list.txt 0 list
+}
+
+@test "vmd: list -j" {
+	assert_golden vmd list.json 0 list -j
+}
+
+@test "vmd: show 10000:e1:00.0 -j (behind a bridge of domain 10000)" {
+	assert_golden vmd show-10000-e1-00-0.json 0 show 10000:e1:00.0 -j
+}
+
 # ---- held, nonroot, missing files ------------------------------------------
 
 @test "held: list -j" {

@@ -203,6 +203,18 @@ hook() {
 		fail_with "$stderr"
 }
 
+@test "libvirt-hook: a configuration line over 255 bytes (a long comment) is one line" {
+	domain vm1 "$(hostdev 0x00 0x03 0x0)" >"$BATS_TEST_TMPDIR/d.xml"
+	{ printf '# %0300d\n' 0; printf 'policy = always\n'; } >"$BATS_TEST_TMPDIR/hook.conf"
+	hook "$BATS_TEST_TMPDIR/d.xml" --config "$BATS_TEST_TMPDIR/hook.conf" vm1 prepare begin -
+	assert_status 2
+	[ "$stderr" = "iommuctl: $BATS_TEST_TMPDIR/hook.conf:2: unknown policy 'always' (check, bind or bind-group)" ] || fail_with "$stderr"
+	{ printf '# %0300d\n' 0; printf 'policy = check\n'; } >"$BATS_TEST_TMPDIR/hook.conf"
+	hook "$BATS_TEST_TMPDIR/d.xml" --config "$BATS_TEST_TMPDIR/hook.conf" vm1 prepare begin -
+	assert_status 0
+	[ -z "$stderr" ] || fail_with "$stderr"
+}
+
 @test "libvirt-hook: release gives back only what the hook bound for that domain" {
 	mkdir -p "$HOST_DIR/run/iommuctl/devices"
 	printf 'address=0000:00:03.0\noriginal_driver=\noriginal_driver_override=\ndriver=vfio-pci\ntime=0\npid=7\ngroup=3\nowner=libvirt:vm1\n' \

@@ -66,3 +66,13 @@ drive() { # drive HOST KEYS...: type KEYS into the shell on HOST's tree
 	assert_status 0
 	[[ "$output" == *"0000:00:03.0  1234:11e8"* ]] || fail_with "screen: $output"
 }
+
+@test "the history file is never read or written through a link (one planted in \$HOME)" {
+	mkdir -p "$BATS_TEST_TMPDIR/home"
+	printf 'secret\n' >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$BATS_TEST_TMPDIR/home/.iommuctl_history"
+	HOME="$BATS_TEST_TMPDIR/home" run drive qemu-q35 'list --group 3\r'
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = secret ] || fail_with "written through the link: $(cat "$BATS_TEST_TMPDIR/victim")"
+	[[ $output == *"iommuctl: $BATS_TEST_TMPDIR/home/.iommuctl_history: not a regular file of yours (a link?); history not read or saved"* ]] ||
+		fail_with "$output"
+}

@@ -100,12 +100,20 @@ roundtrip() {
 }
 
 @test "a failed snapshot leaves nothing behind" {
-	HOST=broken-vendor
+	HOST=broken-resv
 	local dir="$BATS_TEST_TMPDIR/out"
 	mkdir "$dir"
-	run --separate-stderr ictl broken-vendor snapshot "$dir/s.tar"
+	run --separate-stderr ictl broken-resv snapshot "$dir/s.tar"
 	assert_status 8
 	[ -z "$(ls -A "$dir")" ] || fail_with "left behind: $(ls -A "$dir")"
+}
+
+@test "snapshot by root is 0600 whatever the umask: it holds config space only root may read" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	local dir="$BATS_TEST_TMPDIR/out"
+	mkdir "$dir"
+	(umask 000 && ictl qemu-q35 snapshot "$dir/s.tar" >/dev/null)
+	[ "$(stat -c %a "$dir/s.tar")" = 600 ] || fail_with "mode $(stat -c %a "$dir/s.tar")"
 }
 
 @test "snapshot: a link that points at itself is kept as a link, with no stack overflow and no .tmp left (0)" {

@@ -14,19 +14,32 @@ static void test_pci_address(void)
 		{ "0000:01:00.0", "0000:01:00.0" }, { "01:00.0", "0000:01:00.0" },
 		{ "0000:AB:1f.7", "0000:ab:1f.7" }, { "ffff:ff:1f.7", "ffff:ff:1f.7" },
 		{ "00:03.0", "0000:00:03.0" },
+		/* Domains above 0xffff (Intel VMD): Linux prints them with "%04x". */
+		{ "10000:e1:00.0", "10000:e1:00.0" }, { "1ABCD:00:02.0", "1abcd:00:02.0" },
+		{ "ffffffff:ff:1f.7", "ffffffff:ff:1f.7" },
 	};
 	static const char *const bad[] = {
 		"", "00:1g.0", "0000:00:03", "0000:00:03.8", "00:20.0", "0:00:03.0", "000:00:03.0",
 		"0000-00:03.0", "0000:00:03.0 ", " 00:03.0", "00:03.00", "xx", "0000:00:03.0.0",
-		"00000:00:03.0",
+		"00000:00:03.0", "010000:00:02.0", "100000000:00:02.0", "10000:00:03", "1000g:00:03.0",
 	};
-	char full[13];
+	char full[IOMMUFD_PCI_ADDRESS_SIZE], small[13];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		CHECK(parse_pci_address(good[i].in, full) == 0 && strcmp(full, good[i].out) == 0,
 		      "address \"%s\" -> %s", good[i].in, good[i].out);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		CHECK(parse_pci_address(bad[i], full) == -EINVAL, "address \"%s\" is rejected", bad[i]);
+	CHECK(iommufd_pci_address_parse("10000:E1:00.0", full, sizeof(full)) == 0 && strcmp(full, "10000:e1:00.0") == 0,
+	      "iommufd_pci_address_parse: a 5-digit domain");
+	CHECK(iommufd_pci_address_parse("10000:e1:00.0", small, sizeof(small)) == -ENOSPC,
+	      "iommufd_pci_address_parse: -ENOSPC when the buffer is too small");
+	CHECK(iommufd_pci_address_parse("0000:e1:00.0", small, sizeof(small)) == 0 && strcmp(small, "0000:e1:00.0") == 0,
+	      "iommufd_pci_address_parse: 13 bytes hold a 4-digit domain");
+	CHECK(iommufd_parse_pci_address("10000:e1:00.0", small) == -ERANGE,
+	      "iommufd_parse_pci_address (0.1, 13 bytes): -ERANGE for a 5-digit domain, never truncated");
+	CHECK(iommufd_parse_pci_address("e1:00.0", small) == 0 && strcmp(small, "0000:e1:00.0") == 0,
+	      "iommufd_parse_pci_address (0.1): as before for domain 0");
 }
 
 static void test_hex_attr(void)
