@@ -39,6 +39,19 @@ teardown_file() {
 	true
 }
 
+# assert_qemu_holds_edu PID: check names libvirt's QEMU as the owner of the
+# edu's group through its group node, and show names it as the edu's holder.
+assert_qemu_holds_edu() {
+	local pid=$1
+	capture "$IOMMUCTL" check 1
+	[ "$status" -eq 0 ]
+	[[ $output == *"note: group 1 is owned by pid $pid (qemu-system-x86): it holds the group node /dev/vfio/1"* ]] ||
+		{ echo "$output"; false; }
+	capture "$IOMMUCTL" -j show $EDU
+	[ "$(jq -r --argjson p "$pid" '.devices[0].holders[] | select(.pid == $p) | .node' <<<"$output")" = group ] ||
+		{ echo "$output"; false; }
+}
+
 # define NAME MANAGED ADDRESS [XML...]: a diskless q35 domain given one PCI
 # device; the firmware finds no boot device and sits there.
 define() {
@@ -112,14 +125,7 @@ journal_empty() { [ -z "$(ls -A $JOURNAL 2>/dev/null)" ] || { ls -l $JOURNAL; fa
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	pid=$(qemu_of no1)
 	[ -n "$pid" ]
-	capture "$IOMMUCTL" check 1
-	[ "$status" -eq 0 ]
-	[[ $output == *"note: group 1 is owned by pid $pid (qemu-system-x86): it holds the group node /dev/vfio/1"* ]] ||
-		{ echo "$output"; false; }
-	# and the device view names the same QEMU, through the group node it holds
-	capture "$IOMMUCTL" -j show $EDU
-	[ "$(jq -r --argjson p "$pid" '.devices[0].holders[] | select(.pid == $p) | .node' <<<"$output")" = group ] ||
-		{ echo "$output"; false; }
+	assert_qemu_holds_edu "$pid"
 	journal_empty # the hook bound nothing
 	virsh -q destroy no1 >/dev/null
 	# libvirt keeps it as detached (managed='no'), and so does the hook.
@@ -176,14 +182,7 @@ journal_empty() { [ -z "$(ls -A $JOURNAL 2>/dev/null)" ] || { ls -l $JOURNAL; fa
 	pid=$(qemu_of plain)
 	[ -n "$pid" ]
 	[ "$(dev_driver $EDU)" = vfio-pci ]
-	capture "$IOMMUCTL" check 1
-	[ "$status" -eq 0 ]
-	[[ $output == *"note: group 1 is owned by pid $pid (qemu-system-x86): it holds the group node /dev/vfio/1"* ]] ||
-		{ echo "$output"; false; }
-	# and the device view names the same QEMU, through the group node it holds
-	capture "$IOMMUCTL" -j show $EDU
-	[ "$(jq -r --argjson p "$pid" '.devices[0].holders[] | select(.pid == $p) | .node' <<<"$output")" = group ] ||
-		{ echo "$output"; false; }
+	assert_qemu_holds_edu "$pid"
 	capture "$IOMMUCTL" -j show $EDU
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.devices[0] | [.driver, .iommu_group] | join(" ")' <<<"$output")" = "vfio-pci 1" ] || { echo "$output"; false; }
